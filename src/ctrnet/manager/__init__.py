@@ -1,0 +1,1 @@
+"""The network manager: options, modes, per-platform rules, sandboxes and their files."""

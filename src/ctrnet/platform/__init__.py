@@ -1,0 +1,1 @@
+"""Per-OS facts (pure data, importable anywhere) and namespace backends (imported lazily)."""

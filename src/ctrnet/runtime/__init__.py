@@ -1,0 +1,1 @@
+"""Running workloads in prepared sandboxes: processes, runc bundles, OCI hooks."""

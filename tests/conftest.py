@@ -1,0 +1,140 @@
+"""Fixtures shared by every suite: isolated directories, unique names, free subnets, leak checks."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import ipaddress
+import os
+import random
+import secrets
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from ctrnet._settings import Settings
+from tests.support import host
+
+CNI_BIN = "/usr/lib/cni"
+IS_ROOT = os.geteuid() == 0
+#: the range test subnets come from; nothing on this host routes it
+TEST_RANGE = ipaddress.ip_network("10.200.0.0/13")
+RESERVE_DIR = Path("/tmp/ctrnet-test-subnets")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if IS_ROOT and Path(CNI_BIN, "bridge").exists():
+        return
+    skip = pytest.mark.skip(reason="needs root and containernetworking-plugins in /usr/lib/cni")
+    for item in items:
+        if "root" in item.keywords or "e2e" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _clean_cni_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never inherit the caller's CNI or ctrnet environment."""
+    for key in list(os.environ):
+        if key.startswith(("CNI_", "CTRNET_")) or key in ("NETCONFPATH", "CAP_ARGS"):
+            monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A short unique name prefix (fits in a 15-character link name with room to spare)."""
+    return "ct" + secrets.token_hex(3)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, prefix: str) -> Settings:
+    """Settings pointing at private conf, cache and data directories."""
+    conf = tmp_path / "net.d"
+    conf.mkdir()
+    return Settings(
+        conf_dir=str(conf),
+        cni_path=(CNI_BIN,),
+        cache_dir=str(tmp_path / "cache"),
+        data_root=str(tmp_path / "data"),
+        default_bridge=f"{prefix}d0",
+    )
+
+
+@pytest.fixture
+def subnet_factory() -> Iterator[Callable[[], ipaddress.IPv4Network]]:
+    """Hands out /24s from TEST_RANGE that no host route uses and no other test run holds."""
+    RESERVE_DIR.mkdir(exist_ok=True)
+    held: list[Path] = []
+
+    def take() -> ipaddress.IPv4Network:
+        used = host.host_networks()
+        candidates = list(TEST_RANGE.subnets(new_prefix=24))
+        random.shuffle(candidates)
+        for net in candidates:
+            if any(net.overlaps(u) for u in used if u.version == 4):
+                continue
+            marker = RESERVE_DIR / str(net.network_address)
+            try:
+                fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except OSError as exc:
+                if exc.errno == errno.EEXIST:
+                    if _stale(marker):
+                        marker.unlink(missing_ok=True)
+                    continue
+                raise
+            os.write(fd, str(os.getpid()).encode())
+            os.close(fd)
+            held.append(marker)
+            return net  # type: ignore[return-value]
+        raise RuntimeError("no free test subnet")
+
+    yield take
+    for marker in held:
+        marker.unlink(missing_ok=True)
+
+
+def _stale(marker: Path) -> bool:
+    try:
+        pid = int(marker.read_text() or "0")
+    except (OSError, ValueError):
+        return True
+    return not Path(f"/proc/{pid}").exists()
+
+
+@pytest.fixture
+def subnet(subnet_factory: Callable[[], ipaddress.IPv4Network]) -> ipaddress.IPv4Network:
+    return subnet_factory()
+
+
+@pytest.fixture
+def netns_factory(prefix: str) -> Iterator[Callable[[], str]]:
+    """Creates named network namespaces (``<prefix>-nsN``) with lo up; all removed at teardown."""
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"{prefix}-ns{len(made)}"
+        subprocess.run(["ip", "netns", "add", name], check=True)
+        made.append(name)
+        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
+        return f"/run/netns/{name}"
+
+    yield make
+    for name in reversed(made):
+        with contextlib.suppress(subprocess.CalledProcessError):
+            subprocess.run(["ip", "netns", "delete", name], check=True, capture_output=True)
+
+
+@pytest.fixture
+def no_leftovers(prefix: str) -> Iterator[Callable[[], list[str]]]:
+    """Asserts at teardown that nothing carrying the test's prefix stayed on the host.
+
+    Tests call the yielded function for an earlier check of their own.
+    """
+
+    def check() -> list[str]:
+        return host.leftovers(prefix)
+
+    yield check
+    left = check()
+    assert not left, f"test left resources behind: {left}"
