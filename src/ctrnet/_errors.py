@@ -6,6 +6,7 @@
     ├── ConfigError                 a CNI config file or directory is unusable
     │   ├── ConfigNotFound          (.name, .directory)
     │   └── InvalidConfig           (.path, .reason)
+    │       └── InvalidResult       a CNI result / reply on the wire is malformed (.field)
     ├── ValidationError             exit 2; (.option, .value): bad user input, nothing was changed
     │   ├── UnsupportedOption       (.option, .platform / .driver)
     │   └── SubnetConflict          (.subnet, .other)
@@ -24,7 +25,8 @@
     │   ├── PluginExecError         crashed, killed by a signal or printed no valid JSON
     │   └── PluginTimeout           killed after the per-call timeout
     ├── SystemError_                an OS call failed (namespace, mount, netlink, iptables)
-    │   └── PermissionDenied        needs root / CAP_NET_ADMIN
+    │   ├── PermissionDenied        needs root / CAP_NET_ADMIN
+    │   └── HcnError                a Windows HCN call failed (.operation, .hresult, .record)
     └── MultipleErrors              (.errors) collected by best-effort teardown and GC
 """
 
@@ -39,8 +41,10 @@ __all__ = [
     "ConfigNotFound",
     "ConflictError",
     "CtrnetError",
+    "HcnError",
     "IncompatibleVersion",
     "InvalidConfig",
+    "InvalidResult",
     "MultipleErrors",
     "NetworkExists",
     "NetworkInUse",
@@ -105,6 +109,17 @@ class InvalidConfig(ConfigError):
         super().__init__(f"{where}: {reason}")
         self.path = path
         self.reason = reason
+
+
+class InvalidResult(InvalidConfig):
+    """A CNI result, error or VERSION reply is malformed; names the field and the problem."""
+
+    def __init__(self, reason: str, *, field: str | None = None, what: str = "CNI result") -> None:
+        super().__init__(None, reason)
+        where = f"{what}, field {field!r}" if field else what
+        self.message = f"{where}: {reason}"
+        self.args = (self.message,)
+        self.field = field
 
 
 # --- user input ----------------------------------------------------------------------------------
@@ -324,6 +339,21 @@ class SystemError_(CtrnetError):
 class PermissionDenied(SystemError_):
     def __init__(self, what: str) -> None:
         super().__init__(f"{what}: permission denied; run as root or with CAP_NET_ADMIN")
+
+
+class HcnError(SystemError_):
+    """A Windows Host Compute Network call failed; carries the HRESULT and HCN's error record."""
+
+    def __init__(self, operation: str, hresult: int, message: str, record: str = "") -> None:
+        self.operation = operation
+        self.hresult = hresult & 0xFFFFFFFF
+        self.record = record
+        super().__init__(f"{operation} failed: {message} (HRESULT 0x{self.hresult:08X})")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data.update(operation=self.operation, hresult=self.hresult)
+        return data
 
 
 # --- aggregation ---------------------------------------------------------------------------------

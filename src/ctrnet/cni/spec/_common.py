@@ -1,0 +1,82 @@
+"""Pieces every result version shares: DNS and the plain ``dst``/``gw`` route."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from typing import Any
+
+from ctrnet.cni.spec._fields import Reader, put
+
+__all__ = ["DNS", "BasicRoute"]
+
+
+@dataclass(frozen=True, slots=True)
+class DNS:
+    """The ``dns`` object of a result; every field may be empty."""
+
+    nameservers: tuple[str, ...] = ()
+    domain: str = ""
+    search: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, hash=False)
+
+    _KNOWN = frozenset({"nameservers", "domain", "search", "options"})
+
+    @classmethod
+    def read(cls, r: Reader | None) -> DNS:
+        if r is None:
+            return _EMPTY_DNS
+        nameservers = r.strings("nameservers")
+        for i, ns in enumerate(nameservers):
+            r._address(f"nameservers[{i}]", ns.split("%", 1)[0], ns)
+        return cls(
+            tuple(nameservers),
+            r.text("domain"),
+            tuple(r.strings("search")),
+            tuple(r.strings("options")),
+            r.extra(cls._KNOWN),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        put(out, "nameservers", list(self.nameservers))
+        put(out, "domain", self.domain)
+        put(out, "search", list(self.search))
+        put(out, "options", list(self.options))
+        out.update(self.extra)
+        return out
+
+    def __bool__(self) -> bool:
+        return bool(self.nameservers or self.domain or self.search or self.options or self.extra)
+
+    def without_extra(self) -> DNS:
+        """The same DNS with unknown keys dropped (conversion across result families)."""
+        if not self.extra:
+            return self
+        return DNS(self.nameservers, self.domain, self.search, self.options)
+
+
+_EMPTY_DNS = DNS()
+
+
+@dataclass(frozen=True, slots=True)
+class BasicRoute:
+    """A route as SPEC 0.1.0 to 0.4.0 know it: destination and optional gateway."""
+
+    dst: IPv4Network | IPv6Network
+    gw: IPv4Address | IPv6Address | None = None
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, hash=False)
+
+    _KNOWN = frozenset({"dst", "gw"})
+
+    @classmethod
+    def read(cls, r: Reader) -> BasicRoute:
+        return cls(r.network("dst"), r.address("gw"), r.extra(cls._KNOWN))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"dst": str(self.dst)}
+        if self.gw is not None:
+            out["gw"] = str(self.gw)
+        out.update(self.extra)
+        return out
