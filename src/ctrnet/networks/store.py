@@ -1,0 +1,415 @@
+"""The network store: every CNI config in the conf dir, and create / remove / prune of ours."""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import dataclasses
+import importlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ctrnet._errors import (
+    AmbiguousReference,
+    ConflictError,
+    CtrnetError,
+    MultipleErrors,
+    NetworkExists,
+    NetworkInUse,
+    NetworkNotFound,
+    PluginNotFound,
+    SubnetConflict,
+    UnsupportedOption,
+    ValidationError,
+    raise_collected,
+)
+from ctrnet._fs import atomic_write
+from ctrnet._settings import Settings
+from ctrnet.cni import conflist_from_bytes, scan_dir
+from ctrnet.networks import _host, ipam, subnets
+from ctrnet.networks._lock import store_lock
+from ctrnet.networks._names import (
+    PSEUDO_NETWORKS,
+    bridge_name_for,
+    conflist_filename,
+    validate_ifname,
+    validate_name,
+)
+from ctrnet.networks.conflist import DEFAULT_NETWORK_LABEL, document, render
+from ctrnet.networks.drivers import build_plugins, check_driver, parse_driver_options
+from ctrnet.networks.model import Network, network_from_scan
+from ctrnet.networks.options import NetworkCreateOptions
+from ctrnet.networks.subnets import IPNetwork, UsedSubnet
+
+__all__ = ["InUse", "NetworkStore"]
+
+#: extra in-use check: returns who uses the network (container / sandbox IDs)
+InUse = Callable[[Network], list[str]]
+#: default network and driver names when ctrnet.platform does not say
+_DEFAULTS = {"linux": ("bridge", "bridge"), "windows": ("nat", "nat")}
+
+
+def _platform_defaults(name: str) -> tuple[str, str]:
+    try:
+        facts: Any = importlib.import_module("ctrnet.platform").get(name)
+        return str(facts.default_network), str(facts.default_driver)
+    except (ImportError, AttributeError):
+        if name not in _DEFAULTS:
+            raise ValidationError(
+                f"unknown platform {name!r}; use one of: {', '.join(_DEFAULTS)}",
+                option="platform",
+                value=name,
+            ) from None
+        return _DEFAULTS[name]
+
+
+class NetworkStore:
+    """Networks in ``settings.conf_dir``: reads under a shared lock, writes under an exclusive one.
+
+    ``platform`` (a name or a ``ctrnet.platform.Platform``) defaults to ``settings.platform``;
+    ``host_subnets`` reads the host's routes and addresses (replaceable for tests).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        platform: object | None = None,
+        *,
+        host_subnets: Callable[[], builtins.list[UsedSubnet]] | None = None,
+    ) -> None:
+        self.settings = settings
+        if platform is None:
+            platform = settings.platform
+        self.platform = str(getattr(platform, "name", platform)).lower()
+        self.default_name, self.default_driver = _platform_defaults(self.platform)
+        self._host_subnets = host_subnets or subnets.host_subnets
+        #: this process can touch the platform's host (check routes, delete bridges)
+        self.native = self.platform == "linux" and sys.platform.startswith("linux")
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def list(self) -> builtins.list[Network]:
+        """Every config file, sorted by path; broken ones have ``error`` set."""
+        with store_lock(self.settings.conf_dir, shared=True):
+            return self._scan()
+
+    def get(self, ref: str) -> Network:
+        """The network named ``ref``, with full ID ``ref``, or whose ID starts with ``ref``."""
+        with store_lock(self.settings.conf_dir, shared=True):
+            return resolve(self._scan(), ref)
+
+    def default(self) -> Network | None:
+        """The default network, if it exists."""
+        return next((n for n in self.list() if n.is_default), None)
+
+    def attachments(self, network: Network) -> builtins.list[Any]:
+        """Attachments in the CNI result cache for ``network`` (``CachedAttachment`` values)."""
+        cni_mod: Any = importlib.import_module("ctrnet.cni")
+        runtime_cls = getattr(cni_mod, "CNI", None)
+        if runtime_cls is None:
+            return []
+        runtime = runtime_cls.from_settings(self.settings)
+        return list(runtime.cached_attachments(network.name))
+
+    def _scan(self) -> builtins.list[Network]:
+        nets = [network_from_scan(p, item) for p, item in scan_dir(self.settings.conf_dir)]
+        if not any(n.is_default for n in nets):
+            for i, net in enumerate(nets):
+                if net.name == self.default_name and net.error is None:
+                    nets[i] = dataclasses.replace(net, is_default=True)
+                    break
+        else:
+            first = next(i for i, n in enumerate(nets) if n.is_default)
+            nets = [
+                dataclasses.replace(n, is_default=False) if n.is_default and i != first else n
+                for i, n in enumerate(nets)
+            ]
+        return nets
+
+    # --- creating --------------------------------------------------------------------------
+
+    def create(self, opts: NetworkCreateOptions) -> Network:
+        """Validate ``opts``, pick free subnets and write ``nerdctl-<name>.conflist``."""
+        name = validate_name(opts.name)
+        if name == self.default_name:
+            raise ValidationError(
+                f"network name {name!r} is reserved for the default network, which is created "
+                "on first use; choose another name",
+                option="name",
+                value=name,
+            )
+        return self._create(opts, default=False)
+
+    def ensure_default(self) -> Network:
+        """The default network, created on first use (safe when several processes race)."""
+        found = self.default()
+        if found is not None:
+            return found
+        with store_lock(self.settings.conf_dir, shared=False):
+            found = next((n for n in self._scan() if n.is_default), None)
+            if found is not None:
+                return found
+            opts = NetworkCreateOptions(
+                name=self.default_name,
+                driver=self.default_driver,
+                subnets=(self.settings.default_subnet,),
+                labels={DEFAULT_NETWORK_LABEL: "true"},
+            )
+            try:
+                return self._create_locked(opts, default=True)
+            except SubnetConflict as exc:
+                raise SubnetConflict(
+                    exc.subnet,
+                    exc.other,
+                    f"cannot create the default network {self.default_name!r}: its subnet "
+                    f"{exc.subnet} overlaps {exc.other}; choose a free one with "
+                    "CTRNET_DEFAULT_SUBNET (Settings.default_subnet)",
+                ) from None
+
+    def _create(self, opts: NetworkCreateOptions, *, default: bool) -> Network:
+        self._validate_static(opts)
+        with store_lock(self.settings.conf_dir, shared=False):
+            return self._create_locked(opts, default=default)
+
+    def _validate_static(self, opts: NetworkCreateOptions) -> None:
+        """Checks that need neither the conf dir nor the host."""
+        driver = check_driver(opts.driver or self.default_driver, self.platform)
+        parse_driver_options(driver, opts.options)
+        allowed = ipam.IPAM_DRIVERS.get(self.platform, ("default",))
+        if opts.ipam_driver not in allowed:
+            raise UnsupportedOption(
+                f"unsupported --ipam-driver {opts.ipam_driver!r} on {self.platform}; "
+                f"choose one of: {', '.join(allowed)}",
+                option="--ipam-driver",
+                value=opts.ipam_driver,
+                platform=self.platform,
+            )
+        if opts.ipam_options:
+            raise UnsupportedOption(
+                f"--ipam-opt is not supported (got {', '.join(sorted(opts.ipam_options))})",
+                option="--ipam-opt",
+                value=dict(opts.ipam_options),
+            )
+        if not opts.subnets and (opts.gateways or opts.ip_ranges):
+            raise ValidationError(
+                "cannot set --gateway or --ip-range without --subnet; specify --subnet too",
+                option="--gateway" if opts.gateways else "--ip-range",
+            )
+        if opts.internal and driver != "bridge":
+            raise UnsupportedOption(
+                f"--internal is only supported by the bridge driver, not {driver}",
+                option="--internal",
+                driver=driver,
+            )
+        if opts.ipam_driver == "dhcp" and opts.subnets:
+            raise ValidationError(
+                "--subnet cannot be used with --ipam-driver dhcp: the DHCP server assigns "
+                "addresses; drop --subnet, --gateway and --ip-range",
+                option="--subnet",
+            )
+        if driver == "nat":
+            if opts.ipv6:
+                raise UnsupportedOption(
+                    "the nat driver supports IPv4 only; drop --ipv6", option="--ipv6", driver=driver
+                )
+            if len(opts.subnets) > 1:
+                raise UnsupportedOption(
+                    "the nat driver takes one --subnet", option="--subnet", driver=driver
+                )
+            if opts.ip_ranges:
+                raise UnsupportedOption(
+                    "the nat driver does not support --ip-range; HNS assigns from the whole subnet",
+                    option="--ip-range",
+                    driver=driver,
+                )
+        for key in opts.labels:
+            if not key:
+                raise ValidationError("label keys must not be empty", option="--label")
+
+    def _create_locked(self, opts: NetworkCreateOptions, *, default: bool) -> Network:
+        self._validate_static(opts)
+        driver = opts.driver or self.default_driver
+        cfg = parse_driver_options(driver, opts.options)
+        name = opts.name
+        existing = self._scan()
+        path = os.path.join(self.settings.conf_dir, conflist_filename(name))
+        if any(n.name == name for n in existing) or os.path.exists(path):
+            raise NetworkExists(name)
+
+        if default:
+            bridge = validate_ifname(self.settings.default_bridge, "default bridge")
+        else:
+            bridge = cfg.bridge_name or bridge_name_for(name)
+        if driver == "bridge":
+            self._check_bridge(bridge, existing, explicit=cfg.bridge_name is not None)
+
+        used = [
+            UsedSubnet(s, f"network {n.name!r} ({os.path.basename(n.file)})")
+            for n in existing
+            for s in n.subnets
+        ]
+        if self.native and driver == "bridge":
+            # macvlan / ipvlan networks live on their parent's LAN, which the host routes
+            used += self._host_subnets()
+        specs: builtins.list[ipam.SubnetSpec] = []
+        if opts.ipam_driver != "dhcp":
+            nets = self._subnets(opts, used, default=default)
+            specs = ipam.match_to_subnets(nets, opts.gateways, opts.ip_ranges)
+
+        want_ips = opts.ipv6 or opts.ipam_driver == "static"
+        if driver == "nat":
+            section = ipam.windows_ipam(specs[0])
+        else:
+            section = ipam.ipam_section(opts.ipam_driver, specs, default_route=not opts.internal)
+        plugins = build_plugins(
+            driver, cfg, section, bridge=bridge, internal=opts.internal, want_ips=want_ips
+        )
+        if self.native:
+            self._check_plugins([p["type"] for p in plugins] + [section.get("type", "")])
+        data = render(document(name, opts.labels, plugins))
+        atomic_write(path, data, mode=0o644)
+        network = network_from_scan(path, conflist_from_bytes(data, path))
+        return dataclasses.replace(network, is_default=network.is_default or default)
+
+    def _subnets(
+        self, opts: NetworkCreateOptions, used: builtins.list[UsedSubnet], *, default: bool
+    ) -> builtins.list[IPNetwork]:
+        nets: builtins.list[IPNetwork] = []
+        for text in opts.subnets:
+            net = subnets.parse_subnet(text)
+            if net.version == 6 and not opts.ipv6:
+                raise ValidationError(
+                    f"--subnet {net} is IPv6; add --ipv6 to create a dual-stack network",
+                    option="--subnet",
+                    value=text,
+                )
+            subnets.check_free(net, used)
+            for earlier in nets:
+                if earlier.version == net.version and earlier.overlaps(net):
+                    raise SubnetConflict(
+                        str(net), str(earlier), f"--subnet {net} overlaps --subnet {earlier}"
+                    )
+            nets.append(net)
+        if not any(n.version == 4 for n in nets):
+            reserved = [] if default else self._reserved_default()
+            nets.insert(0, subnets.allocate(self.settings.subnet_pool, used + reserved))
+        return nets
+
+    def _reserved_default(self) -> builtins.list[UsedSubnet]:
+        """Keep the default network's subnet out of the pool even before it exists."""
+        with contextlib.suppress(ValidationError):
+            net = subnets.parse_subnet(self.settings.default_subnet)
+            return [UsedSubnet(net, f"the default network {self.default_name!r} (reserved)")]
+        return []
+
+    def _check_bridge(self, bridge: str, existing: Sequence[Network], *, explicit: bool) -> None:
+        for net in existing:
+            if net.bridge == bridge:
+                raise ConflictError(
+                    f"bridge {bridge} is already used by network {net.name!r} ({net.file}); "
+                    "choose another com.docker.network.bridge.name"
+                )
+        if explicit and self.native and os.path.exists(f"/sys/class/net/{bridge}"):
+            raise ConflictError(
+                f"a link named {bridge} already exists on the host; choose another "
+                "com.docker.network.bridge.name"
+            )
+
+    def _check_plugins(self, types: Sequence[str]) -> None:
+        for plugin in types:
+            if not plugin:
+                continue
+            if not any(os.access(os.path.join(d, plugin), os.X_OK) for d in self.settings.cni_path):
+                raise PluginNotFound(plugin, self.settings.cni_path)
+
+    # --- removing --------------------------------------------------------------------------
+
+    def remove(self, ref: str, *, in_use: InUse | None = None) -> Network:
+        """Remove one of our networks: its file, then its bridge and isolation rules."""
+        with store_lock(self.settings.conf_dir, shared=False):
+            nets = self._scan()
+            net = resolve(nets, ref)
+            self._check_removable(net, in_use)
+            os.unlink(net.file)
+            self._clean_host(net, [n for n in nets if n.file != net.file])
+        return net
+
+    def prune(self, *, in_use: InUse | None = None) -> builtins.list[str]:
+        """Remove every managed network that is neither the default nor in use; their names."""
+        removed: builtins.list[str] = []
+        errors: builtins.list[BaseException] = []
+        with store_lock(self.settings.conf_dir, shared=False):
+            nets = self._scan()
+            for net in nets:
+                if net.is_default or not net.managed or net.error is not None:
+                    continue
+                try:
+                    self._check_removable(net, in_use)
+                except NetworkInUse:
+                    continue
+                os.unlink(net.file)
+                removed.append(net.name)
+                remaining = [n for n in nets if n.file != net.file and n.name not in removed]
+                try:
+                    self._clean_host(net, remaining)
+                except CtrnetError as exc:
+                    errors.append(exc)
+        if errors:
+            raise MultipleErrors(errors, f"pruned {', '.join(removed)}, but")
+        return removed
+
+    def _check_removable(self, net: Network, in_use: InUse | None) -> None:
+        if net.error is not None:
+            raise ConflictError(
+                f"network {net.name!r} ({net.file}) is not a valid config ({net.error}); "
+                "fix or delete the file by hand"
+            )
+        if net.is_default:
+            raise ConflictError(
+                f"network {net.name!r} is the default network and cannot be removed"
+            )
+        if not net.managed:
+            raise ConflictError(
+                f"network {net.name!r} ({net.file}) was not created by ctrnet or nerdctl and "
+                "cannot be removed here; delete the file by hand if you mean it"
+            )
+        users = [a.container_id for a in self.attachments(net)]
+        if in_use is not None:
+            users += in_use(net)
+        if users:
+            raise NetworkInUse(net.name, sorted(set(users)))
+
+    def _clean_host(self, net: Network, remaining: Sequence[Network]) -> None:
+        bridge = net.bridge
+        if not self.native or bridge is None or any(n.bridge == bridge for n in remaining):
+            return
+        errors: builtins.list[BaseException] = []
+        for step in (_host.delete_isolation_rules, _host.delete_bridge):
+            try:
+                step(bridge)
+            except CtrnetError as exc:
+                errors.append(exc)
+        raise_collected(errors, f"removed network {net.name!r}, but cleaning up {bridge} failed")
+
+
+def resolve(networks: Sequence[Network], ref: str) -> Network:
+    """Find ``ref`` among ``networks``: exact name, full ID, then unique ID prefix."""
+    if ref in PSEUDO_NETWORKS:
+        raise NetworkNotFound(ref, f"{ref!r} is a network mode, not a network in the conf dir")
+    by_name = [n for n in networks if n.name == ref]
+    if len(by_name) == 1:
+        return by_name[0]
+    if by_name:
+        raise AmbiguousReference("network", ref, [f"{n.name} ({n.file})" for n in by_name])
+    by_id = [n for n in networks if n.id and n.id == ref]
+    if len(by_id) == 1:
+        return by_id[0]
+    prefix = [n for n in networks if n.id and ref and n.id.startswith(ref.lower())]
+    unique = {n.id: n for n in prefix}
+    if len(unique) == 1 and len(prefix) == 1:
+        return prefix[0]
+    if prefix:
+        raise AmbiguousReference("network", ref, [f"{n.short_id} ({n.name})" for n in prefix])
+    raise NetworkNotFound(ref)
