@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ctrnet._errors import CtrnetError, NotFoundError, PermissionDenied, SystemError_
-from ctrnet.runtime.supervise import blocked_signals, wait_forwarding
+from ctrnet.runtime.supervise import SignalMask, blocked_signals, wait_forwarding
 
 __all__ = ["ProcessSpec", "run_process", "spawn_process"]
 
@@ -99,7 +99,7 @@ def _enter(spec: ProcessSpec, libc: ctypes.CDLL) -> None:
         os.chdir(spec.cwd)
 
 
-def _child(spec: ProcessSpec, old_mask: set[signal.Signals], err_w: int) -> None:
+def _child(spec: ProcessSpec, old_mask: SignalMask, err_w: int) -> None:
     """The forked child: never returns."""
     try:
         _enter(spec, _libc())
@@ -134,7 +134,7 @@ def _error(argv0: str, err: int, step: str) -> CtrnetError:
     return SystemError_(f"{step}: {reason}")
 
 
-def spawn_process(spec: ProcessSpec, old_mask: set[signal.Signals]) -> int:
+def spawn_process(spec: ProcessSpec, old_mask: SignalMask) -> int:
     """Fork the child inside the sandbox and exec ``spec.argv``; return its pid.
 
     Raises the child's setup or exec failure (the child is reaped). Call with the forwarded

@@ -15,7 +15,10 @@ import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
 
-__all__ = ["FORWARDED", "blocked_signals", "exit_code_of", "wait_forwarding"]
+__all__ = ["FORWARDED", "SignalMask", "blocked_signals", "exit_code_of", "wait_forwarding"]
+
+#: a thread's signal mask as ``pthread_sigmask`` returns it
+SignalMask = set[int | signal.Signals]
 
 #: the signals passed on to the workload
 FORWARDED: frozenset[signal.Signals] = frozenset(
@@ -36,7 +39,7 @@ _POLL = 0.5
 @contextlib.contextmanager
 def blocked_signals(
     signals: Iterable[signal.Signals] = FORWARDED | {signal.SIGCHLD},
-) -> Iterator[set[signal.Signals]]:
+) -> Iterator[SignalMask]:
     """Block ``signals`` in this thread for the block; yields the previous mask.
 
     A fork inside the block inherits the blocked mask; restore the yielded mask in the child

@@ -6,7 +6,7 @@ import os
 import signal
 import sys
 
-from ctrnet.runtime.supervise import blocked_signals, wait_forwarding
+from ctrnet.runtime.supervise import SignalMask, blocked_signals, wait_forwarding
 
 _CHILD = """
 import signal, sys, time
@@ -20,7 +20,7 @@ time.sleep(60)
 """
 
 
-def _spawn(mode: str, old_mask: set[signal.Signals]) -> int:
+def _spawn(mode: str, old_mask: SignalMask) -> int:
     r, w = os.pipe()
     pid = os.posix_spawn(
         sys.executable,
