@@ -18,7 +18,7 @@ from ctrnet._settings import Settings
 from tests.support import host
 
 CNI_BIN = "/usr/lib/cni"
-IS_ROOT = os.geteuid() == 0
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0  # no geteuid on Windows
 #: the range test subnets come from; nothing on this host routes it
 TEST_RANGE = ipaddress.ip_network("10.200.0.0/13")
 RESERVE_DIR = Path("/tmp/ctrnet-test-subnets")
