@@ -79,7 +79,7 @@ def parse_extra_hosts(
 
 def extra_hosts_label(hosts: Sequence[ExtraHost]) -> str:
     """The ``nerdctl/extraHosts`` value: a JSON list of ``"host:ip"``, or ``null`` when empty."""
-    return json.dumps([str(h) for h in hosts] if hosts else None)
+    return json.dumps([str(h) for h in hosts] if hosts else None, separators=(",", ":"))
 
 
 def _bad(value: str, message: str) -> ValidationError:

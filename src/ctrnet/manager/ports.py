@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,17 @@ class PortMapping:
             "Protocol": self.protocol,
             "HostIP": self.host_ip,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PortMapping:
+        """Read either encoding (CNI camelCase or Go field names; keys match case-insensitively)."""
+        lower = {str(k).lower(): v for k, v in data.items()}
+        return cls(
+            host_port=int(lower["hostport"]),
+            container_port=int(lower["containerport"]),
+            protocol=str(lower.get("protocol") or "tcp"),
+            host_ip=str(lower.get("hostip") or "0.0.0.0"),
+        )
 
     def __str__(self) -> str:
         host = f"[{self.host_ip}]" if ":" in self.host_ip else self.host_ip
@@ -357,17 +368,9 @@ def parse_ports_label(text: str | None) -> list[PortMapping]:
         )
     result = []
     for item in data:
-        lower = {str(k).lower(): v for k, v in item.items()} if isinstance(item, dict) else {}
         try:
-            result.append(
-                PortMapping(
-                    host_port=int(lower["hostport"]),
-                    container_port=int(lower["containerport"]),
-                    protocol=str(lower.get("protocol") or "tcp"),
-                    host_ip=str(lower.get("hostip") or "0.0.0.0"),
-                )
-            )
-        except (KeyError, TypeError, ValueError):
+            result.append(PortMapping.from_dict(item))
+        except (AttributeError, KeyError, TypeError, ValueError):
             raise ValidationError(
                 f"malformed entry {item!r} in nerdctl/ports label",
                 option="nerdctl/ports",
@@ -378,4 +381,4 @@ def parse_ports_label(text: str | None) -> list[PortMapping]:
 
 def ports_label(ports: Sequence[PortMapping]) -> str:
     """The ``nerdctl/ports`` value for ``ports``."""
-    return json.dumps([p.to_label() for p in ports])
+    return json.dumps([p.to_label() for p in ports], separators=(",", ":"))

@@ -161,7 +161,7 @@ def test_ports_label_round_trip() -> None:
         PortMapping(host_port=53, container_port=53, protocol="udp", host_ip="127.0.0.1"),
     ]
     text = ports_label(ports)
-    assert '"HostPort": 8080' in text and '"HostIP": "0.0.0.0"' in text
+    assert '{"HostPort":8080,"ContainerPort":80,"Protocol":"tcp","HostIP":"0.0.0.0"}' in text
     assert parse_ports_label(text) == ports
     assert parse_ports_label(None) == [] and parse_ports_label("null") == []
     with pytest.raises(ValidationError, match="malformed nerdctl/ports"):
