@@ -81,7 +81,7 @@ def validate_name(name: str) -> None:
     )
     if bad:
         raise ValidationError(
-            f"invalid network namespace name {name!r}: use 1-{_NAME_MAX} characters without "
+            f"invalid network namespace name {name!r}: use 1-{_NAME_MAX} bytes without "
             "'/', '..', NUL or whitespace",
             option="name",
             value=name,
@@ -187,7 +187,7 @@ class NetnsBackend:
         if ret != 0:
             err = ctypes.get_errno()
             if err not in (errno.EINVAL, errno.ENOENT):  # not a mount point / no such file
-                raise _os_error(f"unmount network namespace {target}", err)
+                raise _os_error(f"unmount network namespace {target} (needs CAP_SYS_ADMIN)", err)
         try:
             os.unlink(target)
         except FileNotFoundError:
@@ -235,7 +235,7 @@ class NetnsBackend:
                 return
             err = ctypes.get_errno()
             if err != errno.EINVAL:  # EINVAL: not a mount point yet
-                raise _os_error(f"make {self.netns_dir} a shared mount", err)
+                raise _os_error(f"make {self.netns_dir} a shared mount (needs CAP_SYS_ADMIN)", err)
             _check(
                 libc.mount(target, target, b"none", MS_BIND | MS_REC, None),
                 f"bind-mount {self.netns_dir} onto itself",
@@ -249,7 +249,7 @@ class NetnsBackend:
     def _mount_new(path: str) -> None:
         """In a throwaway thread: enter a new network namespace and pin it at ``path``."""
         libc = _libc()
-        _check(libc.unshare(CLONE_NEWNET), "create a network namespace")
+        _check(libc.unshare(CLONE_NEWNET), "create a network namespace (needs CAP_SYS_ADMIN)")
         source = f"/proc/self/task/{threading.get_native_id()}/ns/net"
         _check(
             libc.mount(os.fsencode(source), os.fsencode(path), b"none", MS_BIND, None),
