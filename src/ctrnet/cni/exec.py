@@ -1,0 +1,205 @@
+"""Running one plugin per the SPEC: env + stdin in, result or error JSON out, with a timeout.
+
+:class:`Exec` is the seam tests inject through; :class:`SubprocessExec` is the real one. Turning an
+exit status and output into a result or a :class:`PluginError` lives here, once, for every Exec.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ctrnet._errors import PluginError, PluginExecError, PluginTimeout
+from ctrnet.cni.plugins import find_plugin
+
+__all__ = [
+    "CNI_VARS",
+    "Completed",
+    "Exec",
+    "SubprocessExec",
+    "cni_environ",
+    "error_from",
+    "parse_output",
+]
+
+#: the six variables every call sets (empty where a value does not apply), in libcni's order
+CNI_VARS = ("CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS", "CNI_ARGS", "CNI_IFNAME", "CNI_PATH")
+_STDERR_LIMIT = 4000
+
+
+@dataclass(frozen=True)
+class Completed:
+    """What one plugin process did: exit status (negative: killed by that signal) and output."""
+
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+    timed_out: bool = False
+
+
+class Exec(Protocol):
+    """How plugins are found and run; inject a fake to test the runtime without processes."""
+
+    def find(self, plugin: str, paths: Sequence[str]) -> str:
+        """The path of ``plugin`` in ``paths``; raises PluginNotFound / ValidationError."""
+        ...
+
+    def run(self, path: str, stdin: bytes, env: Mapping[str, str], timeout: float) -> Completed:
+        """Run ``path`` with exactly ``env``; kill it after ``timeout`` seconds."""
+        ...
+
+
+def cni_environ(values: Mapping[str, str], base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``base`` (default ``os.environ``) plus all six ``CNI_*`` variables; ours win."""
+    env = dict(os.environ if base is None else base)
+    for key in CNI_VARS:
+        env[key] = values.get(key, "")
+    return env
+
+
+class SubprocessExec:
+    """Runs plugins as child processes in their own process group (a timeout kills them all)."""
+
+    def __init__(self, *, busy_retries: int = 5, busy_delay: float = 1.0) -> None:
+        self.busy_retries = busy_retries
+        self.busy_delay = busy_delay
+
+    def find(self, plugin: str, paths: Sequence[str]) -> str:
+        return find_plugin(plugin, paths)
+
+    def run(self, path: str, stdin: bytes, env: Mapping[str, str], timeout: float) -> Completed:
+        attempt = 0
+        while True:
+            try:
+                proc = subprocess.Popen(
+                    [path],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=dict(env),
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                # "text file busy": the binary is still being written; a fresh process each time
+                if exc.errno == errno.ETXTBSY and attempt < self.busy_retries:
+                    attempt += 1
+                    time.sleep(self.busy_delay)
+                    continue
+                raise PluginExecError(
+                    f"cannot execute {path}: {exc.strerror or exc}", plugin=os.path.basename(path)
+                ) from exc
+            break
+        try:
+            out, err = proc.communicate(stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            out, err = proc.communicate()
+            return Completed(proc.returncode, out, err, timed_out=True)
+        except BaseException:
+            _kill_group(proc)
+            proc.communicate()
+            raise
+        return Completed(proc.returncode, out, err)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        proc.kill()
+
+
+def _text(data: bytes, limit: int = _STDERR_LIMIT) -> str:
+    text = data.decode("utf-8", "replace").strip()
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def error_from(
+    done: Completed, *, plugin: str, command: str, network: str | None, timeout: float
+) -> PluginError:
+    """The error for a failed call, with libcni's fallbacks for missing or garbled JSON."""
+    where: dict[str, Any] = {"plugin": plugin, "network": network, "command": command}
+    stderr = _text(done.stderr)
+    if done.timed_out:
+        return PluginTimeout(
+            f"no answer within {timeout:g}s; the plugin was killed (raise the timeout if it is "
+            "just slow)",
+            stderr=stderr,
+            **where,
+        )
+    if done.returncode < 0:
+        try:
+            name = signal.Signals(-done.returncode).name
+        except ValueError:
+            name = f"signal {-done.returncode}"
+        return PluginExecError(f"killed by {name}", stderr=stderr, **where)
+    stdout = done.stdout.strip()
+    if not stdout:
+        status = f"exited with status {done.returncode}"
+        if stderr:
+            return PluginExecError(f"{status} and printed no error object", stderr=stderr, **where)
+        return PluginExecError(f"{status} with no error message", **where)
+    try:
+        obj = json.loads(stdout)
+    except (ValueError, UnicodeDecodeError):
+        obj = None
+    if not isinstance(obj, dict) or not isinstance(obj.get("msg", ""), str):
+        return PluginExecError(
+            f"exited with status {done.returncode} and printed output that is not a CNI error "
+            f"object: {_text(stdout, 500)!r}",
+            stderr=stderr,
+            **where,
+        )
+    code = obj.get("code")
+    details = obj.get("details", "")
+    return PluginError(
+        obj.get("msg") or f"exited with status {done.returncode}",
+        code=code if isinstance(code, int) and not isinstance(code, bool) else None,
+        details=details if isinstance(details, str) else json.dumps(details),
+        stderr=stderr,
+        **where,
+    )
+
+
+def parse_output(
+    done: Completed, *, plugin: str, command: str, network: str | None, cni_version: str
+) -> dict[str, Any]:
+    """The JSON object a successful call printed (``{}`` for none or ``null``).
+
+    A missing ``cniVersion`` is filled from the config, as libcni does.
+    """
+    text = done.stdout.strip()
+    if not text:
+        return {}
+    try:
+        obj = json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        raise PluginExecError(
+            f"succeeded but printed invalid JSON: {_text(text, 500)!r}",
+            plugin=plugin,
+            network=network,
+            command=command,
+            stderr=_text(done.stderr),
+        ) from None
+    if obj is None:
+        return {}
+    if not isinstance(obj, dict):
+        raise PluginExecError(
+            f"succeeded but printed {type(obj).__name__} instead of a JSON object",
+            plugin=plugin,
+            network=network,
+            command=command,
+            stderr=_text(done.stderr),
+        )
+    if not obj.get("cniVersion"):
+        obj["cniVersion"] = cni_version
+    return obj
