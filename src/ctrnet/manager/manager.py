@@ -1,0 +1,306 @@
+"""The network manager: setup, cleanup, lookup and the OCI fragment of sandboxes.
+
+``setup`` checks everything first (IDs, names, the platform rules, the mode's own checks), then
+writes the record (state ``creating``) before any resource exists, lets the mode create its
+resources, and marks the record ``ready``. A failure at any step is rolled back in reverse and the
+original error raised. ``cleanup`` works from the record alone and is idempotent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+from ctrnet._errors import (
+    AmbiguousReference,
+    ConflictError,
+    CtrnetError,
+    InvalidConfig,
+    NetworkNotFound,
+    SandboxExists,
+    SandboxNotFound,
+    raise_collected,
+)
+from ctrnet.manager import hostsync
+from ctrnet.manager.modes_impl import impl_for
+from ctrnet.manager.modes_impl.base import Context, ModeImpl, pause_point
+from ctrnet.manager.options import NetworkOptions
+from ctrnet.manager.records import (
+    SandboxRecord,
+    now,
+    validate_sandbox_id,
+    validate_sandbox_name,
+)
+from ctrnet.manager.sandbox import Sandbox
+
+if TYPE_CHECKING:
+    from ctrnet._settings import Settings
+    from ctrnet.cni import CNI, CachedAttachment, NetworkConfigList
+    from ctrnet.manager.modes import Mode, NetworkLike
+    from ctrnet.networks import NetworkStore
+    from ctrnet.platform import NamespaceBackend
+
+__all__ = ["NetworkManager"]
+
+
+class NetworkManager:
+    """Sandboxes on top of CNI: ``setup``, ``cleanup``, ``get``, ``list``, ``oci_spec``.
+
+    The namespace backend, CNI runtime and network store default to the ones ``settings`` names;
+    pass your own to run against stand-ins (the Windows HCN fake, a test CNI path).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        backend: NamespaceBackend | None = None,
+        cni: CNI | None = None,
+        networks: NetworkStore | None = None,
+    ) -> None:
+        self.ctx = Context(settings, backend=backend, cni=cni, networks=networks)
+
+    @property
+    def settings(self) -> Settings:
+        return self.ctx.settings
+
+    # --- checks ----------------------------------------------------------------------------------
+
+    def verify(self, opts: NetworkOptions | None = None) -> Mode:
+        """Run the platform's rules on ``opts`` (creating the default network if it is used)."""
+        from ctrnet.manager.rules import verify
+
+        return verify(opts or NetworkOptions(), self.ctx.platform, self._lookup)
+
+    def _lookup(self, ref: str) -> NetworkLike:
+        store = self.ctx.networks
+        try:
+            return store.get(ref)
+        except NetworkNotFound:
+            if ref != self.ctx.platform.default_network:
+                raise
+        return store.ensure_default()
+
+    # --- setup -----------------------------------------------------------------------------------
+
+    def setup(
+        self, sandbox_id: str, opts: NetworkOptions | None = None, name: str | None = None
+    ) -> Sandbox:
+        """Create sandbox ``sandbox_id`` with the networking ``opts`` asks for.
+
+        Raises ``SandboxExists`` if it is already set up; a leftover of a crashed setup or of a
+        lost teardown (record or CNI cache entries) is cleaned first.
+        """
+        validate_sandbox_id(sandbox_id)
+        if name:
+            validate_sandbox_name(name)
+        opts = opts or NetworkOptions()
+        mode = self.verify(opts)
+        impl = impl_for(mode.kind, self.ctx)
+        impl.verify(opts, mode)
+        store = self.ctx.store
+        with store.lock(sandbox_id):
+            self._reclaim(sandbox_id)
+            record = SandboxRecord(
+                id=sandbox_id,
+                name=name or "",
+                mode=mode.kind,
+                platform=self.ctx.platform.name,
+                created=now(),
+            )
+            with store.lock_all():
+                self._check_name(record)
+                if mode.kind == "cni":
+                    record.ports = [p.to_cni() for p in self._resolve_ports(opts, sandbox_id)]
+                impl.plan(record, opts, mode)
+                record.labels = impl.labels(record, opts, mode)
+                store.save(record)
+            pause_point("record")
+            try:
+                impl.setup(record, opts, mode)
+                pause_point("files")
+                with store.lock_all():
+                    record.state = "ready"
+                    store.save(record)
+                    hostsync.sync(
+                        store,
+                        record.network_names(),
+                        default_network=self.ctx.platform.default_network,
+                    )
+            except BaseException as exc:
+                self._rollback(impl, record, exc)
+                raise
+        return Sandbox.from_record(record)
+
+    def _rollback(self, impl: ModeImpl, record: SandboxRecord, exc: BaseException) -> None:
+        """Undo a failed setup: DEL the networks ADD was tried on, namespace, files, record."""
+        record.networks = [n for n in record.networks if n.added]
+        errors = impl.cleanup(record)
+        with self.ctx.store.lock_all():
+            try:
+                self.ctx.store.remove(record.id)
+            except OSError as os_err:
+                errors.append(os_err)
+        for error in errors:
+            exc.add_note(f"while rolling back sandbox {record.id!r}: {error}")
+
+    def _check_name(self, record: SandboxRecord) -> None:
+        if not record.name:
+            return
+        for other in self.ctx.store.all():
+            if other.id != record.id and other.name == record.name:
+                raise ConflictError(
+                    f"sandbox name {record.name!r} is already used by sandbox {other.id!r}; "
+                    "choose another name or tear that sandbox down"
+                )
+
+    def _resolve_ports(self, opts: NetworkOptions, sandbox_id: str) -> list[Any]:
+        from ctrnet.manager.ports import ephemeral_port_range, ports_in_use, resolve_ports
+
+        if not opts.ports:
+            return []
+        automatic = any(p.automatic or p.host_start != p.host_end for p in opts.ports)
+        forwarded: set[tuple[str, int]] = set()
+        in_use: set[tuple[str, str, int]] = set()
+        if automatic:
+            in_use = ports_in_use()
+            for other in self.ctx.store.all():
+                if other.id != sandbox_id:
+                    forwarded.update(_port_keys(other.ports))
+            for cached in self.ctx.cni.cached_attachments():
+                forwarded.update(_port_keys(cached.capability_args.get("portMappings") or []))
+        return resolve_ports(
+            opts.ports, in_use=in_use, forwarded=forwarded, port_range=ephemeral_port_range()
+        )
+
+    def _reclaim(self, sandbox_id: str) -> None:
+        """Clean what an earlier, unfinished life of ``sandbox_id`` left (caller holds its lock)."""
+        store = self.ctx.store
+        try:
+            old = store.load(sandbox_id)
+        except InvalidConfig:
+            old = None
+            store.remove(sandbox_id)
+        if old is not None:
+            if old.state == "ready":
+                raise SandboxExists(sandbox_id)
+            old.state = "removing"
+            store.save(old)
+            impl_for(old.mode, self.ctx).cleanup(old)
+            with store.lock_all():
+                store.remove(sandbox_id)
+        self._delete_cached(sandbox_id)
+
+    def _delete_cached(self, sandbox_id: str) -> list[BaseException]:
+        """DEL attachments the CNI cache still holds for ``sandbox_id`` (no record covers them)."""
+        from ctrnet.cni import RuntimeConf
+
+        errors: list[BaseException] = []
+        cached = [c for c in self.ctx.cni.cached_attachments() if c.container_id == sandbox_id]
+        for entry in cached:
+            conf = self._cached_conflist(entry)
+            if conf is None:
+                continue
+            rt = RuntimeConf(
+                container_id=sandbox_id,
+                netns=entry.netns,
+                ifname=entry.ifname,
+                args=tuple(entry.args),
+                capability_args=dict(entry.capability_args),
+            )
+            try:
+                self.ctx.cni.delete(conf, rt)
+            except CtrnetError as exc:
+                errors.append(exc)
+        return errors
+
+    def _cached_conflist(self, entry: CachedAttachment) -> NetworkConfigList | None:
+        """The conflist a cache entry was added with, else the store's network of that name."""
+        from ctrnet.cni import conflist_from_bytes
+
+        if entry.config:
+            with contextlib.suppress(CtrnetError):
+                return conflist_from_bytes(entry.config)
+        try:
+            return self.ctx.networks.get(entry.network).conflist
+        except CtrnetError:
+            return None
+
+    # --- cleanup ---------------------------------------------------------------------------------
+
+    def cleanup(self, sandbox_id: str) -> None:
+        """Tear sandbox ``sandbox_id`` down: every network (reverse order), namespace, files.
+
+        Idempotent (an unknown ID is not an error); does all it can and then raises the one error
+        or a ``MultipleErrors``.
+        """
+        validate_sandbox_id(sandbox_id)
+        store = self.ctx.store
+        errors: list[BaseException] = []
+        with store.lock(sandbox_id):
+            try:
+                record = store.load(sandbox_id)
+            except InvalidConfig as exc:
+                errors.append(exc)
+                record = None
+            if record is not None:
+                if record.state != "removing":
+                    record.state = "removing"
+                    store.save(record)
+                errors += impl_for(record.mode, self.ctx).cleanup(record)
+            else:
+                errors += self._delete_cached(sandbox_id)
+            with store.lock_all():
+                try:
+                    store.remove(sandbox_id)
+                except OSError as exc:
+                    errors.append(exc)
+                if record is not None:
+                    hostsync.sync(
+                        store,
+                        record.network_names(),
+                        default_network=self.ctx.platform.default_network,
+                    )
+        raise_collected(errors, f"cleanup of sandbox {sandbox_id!r}")
+
+    # --- queries ---------------------------------------------------------------------------------
+
+    def list(self) -> list[Sandbox]:
+        """Every sandbox with a readable record, sorted by ID."""
+        return [Sandbox.from_record(r) for r in self.ctx.store.all()]
+
+    def get(self, ref: str) -> Sandbox:
+        """A sandbox by ID, name or unique ID prefix."""
+        return Sandbox.from_record(self._record(ref))
+
+    def _record(self, ref: str) -> SandboxRecord:
+        store = self.ctx.store
+        with contextlib.suppress(CtrnetError):
+            record = store.load(validate_sandbox_id(ref))
+            if record is not None:
+                return record
+        records = store.all()
+        by_name = [r for r in records if r.name == ref]
+        if len(by_name) == 1:
+            return by_name[0]
+        by_prefix = [r for r in records if r.id.startswith(ref)] if ref else []
+        if len(by_prefix) == 1:
+            return by_prefix[0]
+        if len(by_prefix) > 1:
+            raise AmbiguousReference("sandbox", ref, [r.id for r in by_prefix])
+        raise SandboxNotFound(ref)
+
+    def oci_spec(self, ref: str) -> dict[str, Any]:
+        """The fragment to merge into an OCI ``config.json`` for the sandbox."""
+        record = self._record(ref)
+        return impl_for(record.mode, self.ctx).oci_spec(record)
+
+
+def _port_keys(ports: Any) -> set[tuple[str, int]]:
+    keys: set[tuple[str, int]] = set()
+    for p in ports if isinstance(ports, list) else []:
+        if isinstance(p, dict):
+            lower = {str(k).lower(): v for k, v in p.items()}
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                keys.add((str(lower.get("protocol") or "tcp"), int(lower["hostport"])))
+    return keys

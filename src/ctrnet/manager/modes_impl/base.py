@@ -1,0 +1,126 @@
+"""What every per-mode implementation shares: the context it runs in and the mode interface."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import time
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ctrnet.manager.records import RecordStore, SandboxRecord
+
+if TYPE_CHECKING:
+    from ctrnet._settings import Settings
+    from ctrnet.cni import CNI
+    from ctrnet.manager.modes import Mode
+    from ctrnet.manager.options import NetworkOptions
+    from ctrnet.networks import NetworkStore
+    from ctrnet.platform import NamespaceBackend, Platform
+
+__all__ = ["PAUSE_ENV", "Context", "ModeImpl", "pause_point"]
+
+#: test-only: ``CTRNET_TEST_PAUSE_AT=<step>`` makes setup print ``paused at <step>`` on stderr
+#: and wait there (for crash tests that SIGKILL a setup half way)
+PAUSE_ENV = "CTRNET_TEST_PAUSE_AT"
+
+
+def pause_point(step: str) -> None:
+    """Stop here forever if the test hook asks for this step (never set outside tests)."""
+    if os.environ.get(PAUSE_ENV) != step:
+        return
+    sys.stderr.write(f"paused at {step}\n")
+    sys.stderr.flush()
+    while True:  # pragma: no cover - ended by the test's SIGKILL
+        time.sleep(3600)
+
+
+class Context:
+    """The settings, stores and backends a manager works with; heavy parts built on first use."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        backend: NamespaceBackend | None = None,
+        cni: CNI | None = None,
+        networks: NetworkStore | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = RecordStore(settings.data_root)
+        self._backend = backend
+        self._cni = cni
+        self._networks = networks
+
+    @functools.cached_property
+    def platform(self) -> Platform:
+        from ctrnet.platform import get
+
+        return get(self.settings.platform)
+
+    @property
+    def backend(self) -> NamespaceBackend:
+        if self._backend is None:
+            from ctrnet.platform import namespace_backend
+
+            self._backend = namespace_backend(self.settings)
+        return self._backend
+
+    @property
+    def cni(self) -> CNI:
+        if self._cni is None:
+            from ctrnet.cni import CNI
+
+            self._cni = CNI.from_settings(self.settings)
+        return self._cni
+
+    @property
+    def networks(self) -> NetworkStore:
+        if self._networks is None:
+            from ctrnet.networks import NetworkStore
+
+            self._networks = NetworkStore(self.settings)
+        return self._networks
+
+    def netns_name(self, sandbox_id: str) -> str:
+        """The name of the namespace ctrnet creates for a sandbox."""
+        return f"ctrnet-{sandbox_id}"
+
+    def planned_netns_path(self, sandbox_id: str) -> str:
+        """Where the sandbox's namespace will be (Linux); "" where the path is a new GUID."""
+        if not self.platform.default_netns_dir and self.settings.platform != "linux":
+            return ""
+        return os.path.join(os.path.abspath(self.settings.netns_dir), self.netns_name(sandbox_id))
+
+
+class ModeImpl:
+    """One networking mode: verify, plan, setup, cleanup, labels and the OCI fragment.
+
+    ``plan`` fills the record before anything exists; ``setup`` creates the resources, saving the
+    record whenever it learns something cleanup needs; ``cleanup`` works from the record alone and
+    returns the errors it met (it never stops early).
+    """
+
+    kind: ClassVar[str]
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def verify(self, opts: NetworkOptions, mode: Mode) -> None:
+        """Checks that need state (targets, paths); the pure rules already ran."""
+
+    def plan(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> None:
+        raise NotImplementedError
+
+    def setup(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> None:
+        raise NotImplementedError
+
+    def cleanup(self, record: SandboxRecord) -> list[BaseException]:
+        raise NotImplementedError
+
+    def labels(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> dict[str, str]:
+        """The nerdctl-style labels to persist with the sandbox."""
+        return {}
+
+    def oci_spec(self, record: SandboxRecord) -> dict[str, Any]:
+        raise NotImplementedError

@@ -1,0 +1,133 @@
+"""CNI mode: a namespace of our own, one CNI network per interface, published ports."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import TYPE_CHECKING, Any
+
+from ctrnet._errors import CtrnetError
+from ctrnet.manager.modes_impl import files
+from ctrnet.manager.modes_impl.base import ModeImpl, pause_point
+from ctrnet.manager.records import AttachmentRecord, SandboxRecord
+
+if TYPE_CHECKING:
+    from ctrnet.cni import NetworkConfigList, RuntimeConf
+    from ctrnet.cni.spec import Result
+    from ctrnet.manager.modes import Mode
+    from ctrnet.manager.options import NetworkOptions
+
+__all__ = ["CniMode", "attachment_runtime_conf"]
+
+
+class CniMode(ModeImpl):
+    """``--network NET...`` (and the default network): CNI ADD into a namespace ctrnet owns."""
+
+    kind = "cni"
+
+    def plan(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> None:
+        record.netns = self.ctx.planned_netns_path(record.id)
+        record.netns_owned = True
+        ports = record.ports
+        for att in mode.attachments:
+            net: Any = att.network
+            conflist: NetworkConfigList | None = getattr(net, "conflist", None)
+            if conflist is None:
+                raise CtrnetError(f"network {net.name!r} has no usable configuration")
+            args: list[tuple[str, str]] = []
+            if att.ip:
+                args.append(("IP", att.ip))
+            if att.mac:
+                args.append(("MAC", att.mac))
+            caps: dict[str, Any] = {}
+            if ports:
+                caps["portMappings"] = list(ports)
+            if att.ip6:
+                caps["ips"] = [att.ip6]
+            record.networks.append(
+                AttachmentRecord(
+                    network=net.name,
+                    network_id=str(getattr(net, "id", "") or ""),
+                    ifname=att.ifname,
+                    conflist=conflist.data.decode(),
+                    conflist_file=getattr(net, "file", None) or conflist.path,
+                    is_default=bool(getattr(net, "is_default", False)),
+                    args=args,
+                    capability_args=caps,
+                )
+            )
+        files.plan(self.ctx, record, opts)
+
+    def setup(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> None:
+        ctx = self.ctx
+        path = ctx.backend.create(ctx.netns_name(record.id))
+        if path != record.netns:
+            record.netns = path
+            ctx.store.save(record)
+        pause_point("netns")
+        ctx.backend.set_loopback_up(path)
+        from ctrnet.cni import conflist_from_bytes
+
+        for i, att in enumerate(record.networks):
+            conf = conflist_from_bytes(att.conflist.encode(), att.conflist_file)
+            att.added = True  # tried: a rollback DELs it even if ADD is interrupted
+            result = ctx.cni.add(conf, attachment_runtime_conf(record, att))
+            _fill_from_result(att, result)
+            pause_point(f"add:{i}")
+        files.write(ctx, record, opts)
+
+    def cleanup(self, record: SandboxRecord) -> list[BaseException]:
+        ctx = self.ctx
+        errors: list[BaseException] = []
+        from ctrnet.cni import conflist_from_bytes
+
+        for att in reversed(record.networks):
+            try:
+                conf = conflist_from_bytes(att.conflist.encode(), att.conflist_file)
+                ctx.cni.delete(conf, attachment_runtime_conf(record, att))
+            except CtrnetError as exc:
+                errors.append(exc)
+        if record.netns_owned and record.netns:
+            try:
+                ctx.backend.remove(record.netns)
+            except CtrnetError as exc:
+                errors.append(exc)
+        return errors
+
+    def labels(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> dict[str, str]:
+        return files.labels(self.ctx, record, opts, mode)
+
+    def oci_spec(self, record: SandboxRecord) -> dict[str, Any]:
+        return files.oci_spec(self.ctx, record)
+
+
+def attachment_runtime_conf(record: SandboxRecord, att: AttachmentRecord) -> RuntimeConf:
+    """The RuntimeConf of one attachment; the same at ADD and DEL (real netns, same args)."""
+    from ctrnet.cni import RuntimeConf
+
+    return RuntimeConf(
+        container_id=record.id,
+        netns=record.netns,
+        ifname=att.ifname,
+        args=tuple(att.args),
+        capability_args=dict(att.capability_args),
+    )
+
+
+def _fill_from_result(att: AttachmentRecord, result: Result) -> None:
+    """Addresses, gateways and MAC of ``att.ifname`` from an ADD result."""
+    index = None
+    for i, iface in enumerate(result.interfaces):
+        if iface.name == att.ifname and iface.sandbox:
+            index = i
+            att.mac = iface.mac or ""
+            break
+    ips: list[str] = []
+    gateways: list[str] = []
+    for ipc in result.ips:
+        if ipc.interface is not None and index is not None and ipc.interface != index:
+            continue
+        ips.append(str(ipc.address))
+        if ipc.gateway is not None:
+            gateways.append(str(ipaddress.ip_address(ipc.gateway)))
+    att.ips = ips
+    att.gateways = gateways

@@ -1,0 +1,38 @@
+"""host mode: the host's namespace; private copies of the host's files (never the host's own)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ctrnet.manager.modes_impl import files
+from ctrnet.manager.modes_impl.base import ModeImpl
+from ctrnet.manager.records import SandboxRecord
+
+if TYPE_CHECKING:
+    from ctrnet.manager.modes import Mode
+    from ctrnet.manager.options import NetworkOptions
+
+__all__ = ["HostMode"]
+
+
+class HostMode(ModeImpl):
+    """``--network host``: no namespace and no CNI; hosts/resolv.conf start from the host's."""
+
+    kind = "host"
+
+    def plan(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> None:
+        record.netns = ""
+        record.netns_owned = False
+        files.plan(self.ctx, record, opts)
+
+    def setup(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> None:
+        files.write(self.ctx, record, opts)
+
+    def cleanup(self, record: SandboxRecord) -> list[BaseException]:
+        return []
+
+    def labels(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> dict[str, str]:
+        return files.labels(self.ctx, record, opts, mode)
+
+    def oci_spec(self, record: SandboxRecord) -> dict[str, Any]:
+        return files.oci_spec(self.ctx, record)

@@ -1,0 +1,50 @@
+"""none mode: a namespace of our own with only ``lo``, plus the container files."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ctrnet._errors import CtrnetError
+from ctrnet.manager.modes_impl import files
+from ctrnet.manager.modes_impl.base import ModeImpl
+from ctrnet.manager.records import SandboxRecord
+
+if TYPE_CHECKING:
+    from ctrnet.manager.modes import Mode
+    from ctrnet.manager.options import NetworkOptions
+
+__all__ = ["NoneMode"]
+
+
+class NoneMode(ModeImpl):
+    """``--network none``: isolated, loopback only."""
+
+    kind = "none"
+
+    def plan(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> None:
+        record.netns = self.ctx.planned_netns_path(record.id)
+        record.netns_owned = True
+        files.plan(self.ctx, record, opts)
+
+    def setup(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> None:
+        path = self.ctx.backend.create(self.ctx.netns_name(record.id))
+        if path != record.netns:
+            record.netns = path
+            self.ctx.store.save(record)
+        self.ctx.backend.set_loopback_up(path)
+        files.write(self.ctx, record, opts)
+
+    def cleanup(self, record: SandboxRecord) -> list[BaseException]:
+        if not (record.netns_owned and record.netns):
+            return []
+        try:
+            self.ctx.backend.remove(record.netns)
+        except CtrnetError as exc:
+            return [exc]
+        return []
+
+    def labels(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> dict[str, str]:
+        return files.labels(self.ctx, record, opts, mode)
+
+    def oci_spec(self, record: SandboxRecord) -> dict[str, Any]:
+        return files.oci_spec(self.ctx, record)

@@ -1,0 +1,252 @@
+"""Sandbox records on disk: IDs, the ``sandbox.json`` schema, the store and its locks.
+
+A record lives at ``<data_root>/sandboxes/<id>/sandbox.json`` next to the sandbox's ``hosts``,
+``resolv.conf`` and ``hostname`` files. It is written atomically, *before* the resources it
+describes exist (state ``creating``), and holds everything cleanup needs to undo them without any
+other input: the namespace, and per network the conflist bytes, interface, CNI args and capability
+args used at ADD.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ctrnet._errors import InvalidConfig, ValidationError
+from ctrnet._fs import atomic_write, file_lock
+
+__all__ = [
+    "RECORD_VERSION",
+    "STATES",
+    "AttachmentRecord",
+    "RecordStore",
+    "SandboxRecord",
+    "validate_sandbox_id",
+    "validate_sandbox_name",
+]
+
+RECORD_VERSION = 1
+#: life cycle of a record: written ``creating`` before any resource, ``ready`` after setup,
+#: ``removing`` once cleanup has started
+STATES = ("creating", "ready", "removing")
+#: like containerd's identifiers: letters and digits, single ``.``, ``_`` or ``-`` between them
+_ID = re.compile(r"^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$")
+ID_MAX = 76
+#: docker's container name rule
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+NAME_MAX = 128
+
+
+def validate_sandbox_id(sandbox_id: str) -> str:
+    """``sandbox_id`` if it is safe as a file name, CNI container ID and namespace name."""
+    if not isinstance(sandbox_id, str) or not _ID.match(sandbox_id) or len(sandbox_id) > ID_MAX:
+        raise ValidationError(
+            f"invalid sandbox ID {sandbox_id!r}: use 1-{ID_MAX} letters and digits, optionally "
+            "separated by single '.', '_' or '-' (no '/', whitespace or shell characters)",
+            option="sandbox_id",
+            value=sandbox_id,
+        )
+    return sandbox_id
+
+
+def validate_sandbox_name(name: str) -> str:
+    """``name`` if it is a usable sandbox name (docker's container name rule, no ``..``)."""
+    if not isinstance(name, str) or not _NAME.match(name) or ".." in name or len(name) > NAME_MAX:
+        raise ValidationError(
+            f"invalid sandbox name {name!r}: use 1-{NAME_MAX} characters from [A-Za-z0-9_.-], "
+            "starting with a letter or digit",
+            option="--name",
+            value=name,
+        )
+    return name
+
+
+@dataclass(kw_only=True)
+class AttachmentRecord:
+    """One network of a sandbox, as planned before ADD and completed from its result."""
+
+    network: str
+    network_id: str = ""
+    ifname: str
+    #: the conflist bytes (UTF-8) used at ADD, so DEL works even if the file changes or goes
+    conflist: str
+    conflist_file: str | None = None
+    is_default: bool = False
+    #: CNI_ARGS pairs passed at ADD (``IgnoreUnknown=1`` is added by the CNI layer)
+    args: list[tuple[str, str]] = field(default_factory=list)
+    capability_args: dict[str, Any] = field(default_factory=dict)
+    #: filled from the ADD result
+    ips: list[str] = field(default_factory=list)
+    gateways: list[str] = field(default_factory=list)
+    mac: str = ""
+    #: ADD was started (a rollback DELs only these; crash recovery DELs every planned network)
+    added: bool = False
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AttachmentRecord:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["args"] = [(str(k), str(v)) for k, v in values.get("args", [])]
+        return cls(**values)
+
+
+@dataclass(kw_only=True)
+class SandboxRecord:
+    """Everything known about one sandbox; the JSON of ``sandbox.json``."""
+
+    id: str
+    name: str = ""
+    #: "none" | "host" | "container" | "ns" | "cni"
+    mode: str
+    state: str = "creating"
+    platform: str = "linux"
+    #: namespace path (Linux) or HCN GUID (Windows); "" means the host's namespace
+    netns: str = ""
+    #: whether cleanup removes the namespace (False for host, ns:<path> and container modes)
+    netns_owned: bool = False
+    hostname: str = ""
+    domainname: str = ""
+    #: "" (a private UTS namespace) or "host"
+    uts: str = ""
+    #: container mode: the ID of the sandbox whose namespace and files are shared
+    target: str = ""
+    networks: list[AttachmentRecord] = field(default_factory=list)
+    #: published ports, CNI ``portMappings`` form (hostPort, containerPort, protocol, hostIP)
+    ports: list[dict[str, Any]] = field(default_factory=list)
+    extra_hosts: list[str] = field(default_factory=list)
+    #: paths of the files to mount over /etc/hosts, /etc/resolv.conf, /etc/hostname
+    hosts_path: str = ""
+    resolv_conf_path: str = ""
+    hostname_path: str = ""
+    #: the labels to persist (nerdctl-style annotations) of the per-mode implementation
+    labels: dict[str, str] = field(default_factory=dict)
+    created: str = ""
+    version: int = RECORD_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SandboxRecord:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["networks"] = [AttachmentRecord.from_dict(n) for n in values.get("networks", [])]
+        return cls(**values)
+
+    def network_names(self) -> list[str]:
+        return [n.network for n in self.networks]
+
+
+def now() -> str:
+    """The current time as RFC 3339 (UTC), the ``created`` field."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class RecordStore:
+    """The sandbox records under ``<data_root>/sandboxes`` and the locks that guard them.
+
+    Lock order: a sandbox's own lock first, then (briefly) the store-wide lock; never the other
+    way round. CNI calls never run under the store-wide lock, so many setups run concurrently.
+    """
+
+    def __init__(self, data_root: str) -> None:
+        self.root = Path(data_root) / "sandboxes"
+        self.lock_dir = Path(data_root) / "locks"
+
+    def dir_of(self, sandbox_id: str) -> Path:
+        return self.root / validate_sandbox_id(sandbox_id)
+
+    def path_of(self, sandbox_id: str) -> Path:
+        return self.dir_of(sandbox_id) / "sandbox.json"
+
+    @contextlib.contextmanager
+    def lock(self, sandbox_id: str) -> Iterator[None]:
+        """The per-sandbox exclusive lock (setup and cleanup of one ID are serialized)."""
+        with file_lock(self.lock_dir / f"sandbox-{validate_sandbox_id(sandbox_id)}.lock"):
+            yield
+
+    @contextlib.contextmanager
+    def lock_all(self, *, shared: bool = False) -> Iterator[None]:
+        """The store-wide lock, for operations that read or rewrite several sandboxes."""
+        with file_lock(self.lock_dir / "sandboxes.lock", shared=shared):
+            yield
+
+    def save(self, record: SandboxRecord) -> None:
+        if record.state not in STATES:
+            raise ValueError(f"bad record state {record.state!r}")
+        directory = self.dir_of(record.id)
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        atomic_write(directory / "sandbox.json", record.to_json(), mode=0o600)
+
+    def load(self, sandbox_id: str) -> SandboxRecord | None:
+        """The record of ``sandbox_id``, or None if there is none."""
+        path = self.path_of(sandbox_id)
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise InvalidConfig(
+                str(path), f"unreadable sandbox record ({exc}); remove the directory by hand"
+            ) from None
+        if not isinstance(data, dict):
+            raise InvalidConfig(str(path), "sandbox record is not a JSON object")
+        try:
+            return SandboxRecord.from_dict(data)
+        except (TypeError, ValueError) as exc:
+            raise InvalidConfig(str(path), f"malformed sandbox record: {exc}") from None
+
+    def exists(self, sandbox_id: str) -> bool:
+        return self.dir_of(sandbox_id).exists()
+
+    def ids(self) -> list[str]:
+        """IDs with a record directory, sorted (directories with unusable names skipped)."""
+        try:
+            entries = sorted(os.listdir(self.root))
+        except FileNotFoundError:
+            return []
+        return [e for e in entries if _ID.match(e) and len(e) <= ID_MAX]
+
+    def all(self) -> list[SandboxRecord]:
+        """Every readable record (unreadable ones are skipped; a crash can leave an empty dir)."""
+        out: list[SandboxRecord] = []
+        for sandbox_id in self.ids():
+            with contextlib.suppress(InvalidConfig):
+                record = self.load(sandbox_id)
+                if record is not None:
+                    out.append(record)
+        return out
+
+    def remove(self, sandbox_id: str) -> None:
+        """Delete the record directory and the files in it; a missing one is fine."""
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(self.dir_of(sandbox_id))
+
+    def write_file(self, sandbox_id: str, name: str, text: str) -> str:
+        """Write one of the sandbox's files atomically (new files only); returns its path."""
+        path = self.dir_of(sandbox_id) / name
+        atomic_write(path, text, mode=0o644)
+        return str(path)
+
+
+def rewrite_in_place(path: str, text: str) -> None:
+    """Replace a file's content keeping its inode (it may be bind-mounted into a container)."""
+    with open(path, "r+", encoding="utf-8") as fh:
+        fh.seek(0)
+        fh.write(text)
+        fh.truncate()
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def find_by_name(records: Sequence[SandboxRecord], name: str) -> SandboxRecord | None:
+    """The record whose name is ``name``."""
+    return next((r for r in records if r.name and r.name == name), None)
