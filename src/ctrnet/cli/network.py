@@ -165,9 +165,10 @@ def ls(quiet: bool, filters: tuple[str, ...], fmt: str) -> None:
 
 
 def _containers(store: NetworkStore, net: Network) -> dict[str, Any]:
+    """Docker's ``Containers``: one entry per cached attachment, keyed by container ID."""
     out: dict[str, Any] = {}
     for att in store.attachments(net):
-        result = att.result
+        result: dict[str, Any] = dict(att.result or {})
         entry: dict[str, Any] = {
             "Name": att.container_id,
             "Interface": att.ifname,
@@ -176,13 +177,20 @@ def _containers(store: NetworkStore, net: Network) -> dict[str, Any]:
             "IPv4Address": "",
             "IPv6Address": "",
         }
-        if result is not None:
-            macs = [i.mac for i in result.interfaces if i.sandbox and i.name == att.ifname]
-            entry["MacAddress"] = macs[0] if macs else ""
-            for ip in result.ips:
-                key = "IPv4Address" if ip.address.version == 4 else "IPv6Address"
-                entry[key] = entry[key] or str(ip.address)
-        out[f"{att.container_id}/{att.ifname}"] = entry
+        for iface in result.get("interfaces") or []:
+            if isinstance(iface, dict) and iface.get("sandbox") and iface.get("mac"):
+                entry["MacAddress"] = str(iface["mac"])
+        addresses = [ip.get("address") for ip in result.get("ips") or [] if isinstance(ip, dict)]
+        addresses += [
+            result[key].get("ip") for key in ("ip4", "ip6") if isinstance(result.get(key), dict)
+        ]
+        for address in addresses:
+            if isinstance(address, str):
+                key = "IPv6Address" if ":" in address else "IPv4Address"
+                entry[key] = entry[key] or address
+        out[att.container_id if att.ifname == "eth0" else f"{att.container_id}/{att.ifname}"] = (
+            entry
+        )
     return out
 
 

@@ -163,7 +163,7 @@ def network_from_scan(path: str, item: NetworkConfigList | InvalidConfig) -> Net
 
 def _broken(path: str, reason: str) -> Network:
     """A file that does not parse; its name and ID are recovered when the JSON allows it."""
-    name = os.path.splitext(os.path.basename(path))[0]
+    name = os.path.splitext(os.path.basename(path))[0].removeprefix("nerdctl-")
     ident = ""
     labels: dict[str, str] = {}
     with contextlib.suppress(OSError, ValueError), open(path, "rb") as fh:

@@ -27,7 +27,7 @@ from ctrnet._errors import (
 )
 from ctrnet._fs import atomic_write
 from ctrnet._settings import Settings
-from ctrnet.cni import conflist_from_bytes, scan_dir
+from ctrnet.cni import CNI, CachedAttachment, conflist_from_bytes, scan_dir
 from ctrnet.networks import _host, ipam, subnets
 from ctrnet.networks._lock import store_lock
 from ctrnet.networks._names import (
@@ -104,14 +104,9 @@ class NetworkStore:
         """The default network, if it exists."""
         return next((n for n in self.list() if n.is_default), None)
 
-    def attachments(self, network: Network) -> builtins.list[Any]:
-        """Attachments in the CNI result cache for ``network`` (``CachedAttachment`` values)."""
-        cni_mod: Any = importlib.import_module("ctrnet.cni")
-        runtime_cls = getattr(cni_mod, "CNI", None)
-        if runtime_cls is None:
-            return []
-        runtime = runtime_cls.from_settings(self.settings)
-        return list(runtime.cached_attachments(network.name))
+    def attachments(self, network: Network) -> builtins.list[CachedAttachment]:
+        """Attachments in the CNI result cache (``settings.cache_dir``) for ``network``."""
+        return CNI.from_settings(self.settings).cached_attachments(network.name)
 
     def _scan(self) -> builtins.list[Network]:
         nets = [network_from_scan(p, item) for p, item in scan_dir(self.settings.conf_dir)]
