@@ -39,7 +39,14 @@ from ctrnet._settings import Settings
 from ctrnet._version import __version__
 
 #: public name -> module that defines it (imported lazily by ``__getattr__``)
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "NetworkManager": "ctrnet.manager",
+    "NetworkOptions": "ctrnet.manager",
+    "PortMapping": "ctrnet.manager",
+    "ExtraHost": "ctrnet.manager",
+    "Sandbox": "ctrnet.manager",
+    "SandboxNetwork": "ctrnet.manager",
+}
 
 __all__ = [
     "AmbiguousReference",

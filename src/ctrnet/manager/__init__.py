@@ -31,3 +31,16 @@ __all__ = [
     "rewrite_hosts_file",
     "verify",
 ]
+
+# --- the stateful core (manager core engineer) ---------------------------------------------------
+from ctrnet.manager.manager import NetworkManager
+from ctrnet.manager.records import validate_sandbox_id, validate_sandbox_name
+from ctrnet.manager.sandbox import Sandbox, SandboxNetwork
+
+__all__ += [
+    "NetworkManager",
+    "Sandbox",
+    "SandboxNetwork",
+    "validate_sandbox_id",
+    "validate_sandbox_name",
+]
