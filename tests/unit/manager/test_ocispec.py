@@ -29,7 +29,7 @@ BASE: dict[str, Any] = {
     },
 }
 
-FILES = {
+FILES: dict[str, Any] = {
     "hosts_path": "/d/hosts",
     "resolv_conf_path": "/d/resolv.conf",
     "hostname_path": "/d/hostname",
