@@ -144,8 +144,14 @@ class DirectVariant(Variant):
     label = "direct plugins"
 
     def prepare(self) -> None:
-        self.network.write_conflist()
-        self.chain = DirectChain(self.network.conflist(), CNI_PATH)
+        try:  # the very conflist ctrnet writes, when ctrnet's store is there
+            from _ctrnet import create_network
+        except ImportError:
+            self.network.write_conflist()
+            conflist = self.network.conflist()
+        else:
+            conflist = create_network(self)
+        self.chain = DirectChain(conflist, CNI_PATH)
 
     def _caps(self, h: Handle) -> dict[str, Any]:
         return {
