@@ -82,6 +82,13 @@ def _stop_deferred() -> Iterator[None]:
 @click.option(
     "-e", "--env", multiple=True, metavar="KEY=VALUE", help="Environment variable (repeatable)."
 )
+@click.option(
+    "--stop-timeout",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    help="Seconds the workload has to exit after a forwarded SIGTERM before it is killed.",
+)
 @click.option("--runc", "runc_binary", default="runc", show_default=True, help="runc binary.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def run(
@@ -92,6 +99,7 @@ def run(
     rootfs: str | None,
     bundle: str | None,
     env: tuple[str, ...],
+    stop_timeout: float,
     runc_binary: str,
     command: tuple[str, ...],
 ) -> None:
@@ -134,7 +142,10 @@ def run(
 
                     extra = dict(item.split("=", 1) for item in env)
                     code = run_in_sandbox(
-                        sandbox, command, env={**os.environ, **extra} if extra else None
+                        sandbox,
+                        command,
+                        env={**os.environ, **extra} if extra else None,
+                        grace=stop_timeout,
                     )
                 else:
                     from ctrnet.runtime.workload import (
@@ -146,7 +157,9 @@ def run(
                     config = container_config(
                         manager.oci_spec(sid), command, rootfs=rootfs, bundle=bundle, env=env
                     )
-                    code = run_container(runc, config, sid, staging_dir(settings, sid))
+                    code = run_container(
+                        runc, config, sid, staging_dir(settings, sid), grace=stop_timeout
+                    )
             finally:
                 if rm:
                     with _stop_deferred():

@@ -46,10 +46,14 @@ def process_spec(
 
 
 def run_in_sandbox(
-    sandbox: Sandbox, argv: Sequence[str], *, env: Mapping[str, str] | None = None
+    sandbox: Sandbox,
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    grace: float = 10.0,
 ) -> int:
     """Run ``argv`` as a child inside ``sandbox`` and return its exit code."""
-    return run_process(process_spec(sandbox, argv, env=env))
+    return run_process(process_spec(sandbox, argv, env=env), grace=grace)
 
 
 def container_config(
