@@ -6,14 +6,21 @@ only those exact rules are deleted (``iptables -D``), never a chain flush.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shlex
 import shutil
 import subprocess
 
 from ctrnet._errors import PermissionDenied, SystemError_
 
-__all__ = ["delete_bridge", "delete_isolation_rules", "isolation_rules"]
+__all__ = [
+    "delete_bridge",
+    "delete_isolation_rules",
+    "isolation_rules",
+    "remove_lease_dir",
+]
 
 ISOLATION_CHAINS = ("CNI-ISOLATION-STAGE-1", "CNI-ISOLATION-STAGE-2")
 
@@ -82,3 +89,24 @@ def delete_isolation_rules(bridge: str) -> int:
                     f"cannot delete {tool} rule {chain} {' '.join(spec)}: {proc.stderr.strip()}"
                 )
     return count
+
+
+#: where host-local keeps its leases when the config sets no ``dataDir``
+LEASE_ROOT = "/var/lib/cni/networks"
+
+
+def remove_lease_dir(network: str, root: str = LEASE_ROOT) -> bool:
+    """Remove host-local's directory for ``network`` if it holds no lease (only bookkeeping)."""
+    path = os.path.join(root, network)
+    try:
+        entries = os.listdir(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    if any(e != "lock" and not e.startswith("last_reserved_ip") for e in entries):
+        return False  # a lease is still held: leave it for the owner to release
+    for entry in entries:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(path, entry))
+    with contextlib.suppress(OSError):
+        os.rmdir(path)
+    return True

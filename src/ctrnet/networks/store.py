@@ -377,8 +377,12 @@ class NetworkStore:
             raise NetworkInUse(net.name, sorted(set(users)))
 
     def _clean_host(self, net: Network, remaining: Sequence[Network]) -> None:
+        if not self.native:
+            return
+        if _uses_default_host_local(net) and not any(n.name == net.name for n in remaining):
+            _host.remove_lease_dir(net.name)
         bridge = net.bridge
-        if not self.native or bridge is None or any(n.bridge == bridge for n in remaining):
+        if bridge is None or any(n.bridge == bridge for n in remaining):
             return
         errors: builtins.list[BaseException] = []
         for step in (_host.delete_isolation_rules, _host.delete_bridge):
@@ -387,6 +391,15 @@ class NetworkStore:
             except CtrnetError as exc:
                 errors.append(exc)
         raise_collected(errors, f"removed network {net.name!r}, but cleaning up {bridge} failed")
+
+
+def _uses_default_host_local(net: Network) -> bool:
+    """host-local IPAM keeping its leases in the default directory."""
+    for plugin in net.conflist.plugins if net.conflist else ():
+        ipam = plugin.raw.get("ipam")
+        if isinstance(ipam, dict) and ipam.get("type") == "host-local" and not ipam.get("dataDir"):
+            return True
+    return False
 
 
 def resolve(networks: Sequence[Network], ref: str) -> Network:

@@ -1,0 +1,125 @@
+"""A network made by ``ctrnet network create`` carries traffic; ``rm`` takes its bridge along."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from ctrnet._settings import Settings
+from ctrnet.cni import CNI, RuntimeConf, load_file
+from ctrnet.networks import NetworkStore
+from ctrnet.networks._host import delete_bridge, delete_isolation_rules, isolation_rules
+
+pytestmark = pytest.mark.root
+
+
+def ctrnet(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CNI_", "CTRNET_"))}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ctrnet",
+            "--cni-netconfpath",
+            settings.conf_dir,
+            "--cni-cachedir",
+            settings.cache_dir,
+            "--cni-path",
+            ":".join(settings.cni_path),
+            "--data-root",
+            settings.data_root,
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+
+
+def _link_exists(name: str) -> bool:
+    return os.path.exists(f"/sys/class/net/{name}")
+
+
+@pytest.fixture
+def bridge(prefix: str) -> Iterator[str]:
+    """The test network's bridge name; removed with its isolation rules even on failure."""
+    name = f"{prefix}br"
+    yield name
+    with contextlib.suppress(Exception):
+        delete_isolation_rules(name)
+    with contextlib.suppress(Exception):
+        delete_bridge(name)
+
+
+def test_created_network_carries_traffic_and_rm_removes_bridge_and_rules(
+    no_leftovers: Callable[[], list[str]],
+    settings: Settings,
+    prefix: str,
+    subnet: ipaddress.IPv4Network,
+    netns_factory: Callable[[], str],
+    bridge: str,
+) -> None:
+    name = f"{prefix}-net"
+    made = ctrnet(
+        settings,
+        "network",
+        "create",
+        name,
+        "--subnet",
+        str(subnet),
+        "-o",
+        f"com.docker.network.bridge.name={bridge}",
+        "--label",
+        "test=1",
+    )
+    assert made.returncode == 0, made.stderr
+    net = NetworkStore(settings).get(name)
+    assert made.stdout.strip() == net.id
+    conf = load_file(net.file)
+    runtime = CNI.from_settings(settings)
+    attached: list[RuntimeConf] = []
+    try:
+        ips = []
+        for i in range(2):
+            rt = RuntimeConf(container_id=f"{prefix}-c{i}", netns=netns_factory())
+            result = runtime.add(conf, rt)
+            attached.append(rt)
+            ips.append(result.ips[0].address.ip)
+        assert all(ip in subnet for ip in ips)
+        ns0 = os.path.basename(attached[0].netns)
+        ping = subprocess.run(
+            ["ip", "netns", "exec", ns0, "busybox", "ping", "-c", "1", "-W", "2", str(ips[1])],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert ping.returncode == 0, ping.stdout + ping.stderr
+        assert _link_exists(bridge)
+        assert isolation_rules(bridge), "the firewall plugin added no isolation rule"
+
+        inspect = ctrnet(settings, "network", "inspect", name)
+        assert inspect.returncode == 0, inspect.stderr
+        assert f"{prefix}-c0" in inspect.stdout and str(ips[1]) in inspect.stdout
+
+        busy = ctrnet(settings, "network", "rm", name)
+        assert busy.returncode == 4
+        assert f"is in use by {prefix}-c0, {prefix}-c1" in busy.stderr
+    finally:
+        for rt in reversed(attached):
+            runtime.delete(conf, rt)
+
+    gone = ctrnet(settings, "network", "rm", name)
+    assert gone.returncode == 0, gone.stderr
+    assert gone.stdout.strip() == name
+    assert not _link_exists(bridge)
+    assert isolation_rules(bridge) == []
+    assert not os.path.exists(net.file)
+    assert not os.path.exists(f"/var/lib/cni/networks/{name}")
