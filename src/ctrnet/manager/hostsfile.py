@@ -98,10 +98,16 @@ def render_hosts(existing: str, block: str) -> str:
 
 
 def rewrite_hosts_file(path: str, block: str) -> None:
-    """Replace the managed block of the file at ``path`` in place, keeping its inode."""
+    """Replace the managed block of the file at ``path`` in place, keeping its inode.
+
+    A file that already holds exactly that text is left alone (no write, no fsync).
+    """
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     with os.fdopen(fd, "r+", encoding="utf-8") as fh:
-        text = render_hosts(fh.read(), block)
+        current = fh.read()
+        text = render_hosts(current, block)
+        if text == current:
+            return
         fh.seek(0)
         fh.write(text)
         fh.truncate()
