@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import json
 import os
 import subprocess
 import sys
@@ -90,9 +91,13 @@ def test_created_network_carries_traffic_and_rm_removes_bridge_and_rules(
         ips = []
         for i in range(2):
             rt = RuntimeConf(container_id=f"{prefix}-c{i}", netns=netns_factory())
-            result = runtime.add(conf, rt)
+            added = ctrnet(
+                settings, "cni", "add", name, rt.netns, "--container-id", rt.container_id
+            )
+            assert added.returncode == 0, added.stderr
             attached.append(rt)
-            ips.append(result.ips[0].address.ip)
+            address = json.loads(added.stdout)["ips"][0]["address"]
+            ips.append(ipaddress.ip_interface(address).ip)
         assert all(ip in subnet for ip in ips)
         ns0 = os.path.basename(attached[0].netns)
         ping = subprocess.run(
