@@ -112,3 +112,14 @@ def test_host_gateway_uses_the_flag(confdir: Path) -> None:
     assert out.returncode == 0, out.stderr
     bad = ctrnet(confdir, "--add-host", "gw:host-gateway", "--host-gateway-ip", "nope")
     assert bad.returncode == 2 and "invalid IP address 'nope'" in bad.stderr
+
+
+def test_default_host_gateway_ip_is_a_host_ipv4_address() -> None:
+    import ipaddress
+
+    from ctrnet.cli._netflags import default_host_gateway_ip
+
+    found = default_host_gateway_ip()
+    if found is not None:  # a host without any non-loopback IPv4 address yields None
+        addr = ipaddress.ip_address(found)
+        assert addr.version == 4 and not addr.is_loopback

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ctrnet._errors import ValidationError
 from ctrnet.manager.ports import (
@@ -174,3 +176,28 @@ def test_ports_label_round_trip() -> None:
         "protocol": "tcp",
         "hostIP": "0.0.0.0",
     }
+
+
+@given(
+    counts=st.lists(st.integers(min_value=1, max_value=4), min_size=1, max_size=5),
+    bound=st.sets(st.integers(min_value=50000, max_value=50040), max_size=20),
+    forwarded=st.sets(st.integers(min_value=50000, max_value=50040), max_size=10),
+)
+def test_automatic_ports_never_collide(
+    counts: list[int], bound: set[int], forwarded: set[int]
+) -> None:
+    specs = [parse_port(f"{1000 + 10 * i}-{1000 + 10 * i + n - 1}") for i, n in enumerate(counts)]
+    in_use = {("tcp", "0.0.0.0", p) for p in bound}
+    try:
+        got = resolve_ports(
+            specs,
+            in_use=in_use,
+            forwarded={("tcp", p) for p in forwarded},
+            port_range=(50000, 50040),
+        )
+    except ValidationError:
+        return  # not enough room is a fine answer; a collision is not
+    hosts = [m.host_port for m in got]
+    assert len(hosts) == len(set(hosts)) == sum(counts)
+    assert not set(hosts) & (bound | forwarded)
+    assert all(50000 <= h <= 50040 for h in hosts)
