@@ -15,6 +15,13 @@ from typing import Any
 from ctrnet.runtime.bundle import default_config
 
 BUSYBOX = Path("/bin/busybox")
+#: static glibc still dlopen()s NSS modules to resolve names through /etc/hosts; without them
+#: busybox's wget and ping crash on a host name
+NSS_FILES = (
+    "/lib/x86_64-linux-gnu/libnss_files.so.2",
+    "/lib/x86_64-linux-gnu/libc.so.6",
+    "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+)
 APPLETS = (
     "sh",
     "cat",
@@ -58,6 +65,16 @@ def make_rootfs(target: Path, *, index_html: str = "hello from ctrnet\n") -> Pat
     (target / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
     (target / "etc" / "group").write_text("root:x:0:\n")
     (target / "www" / "index.html").write_text(index_html)
+    (target / "etc" / "nsswitch.conf").write_text("hosts: files dns\n")
+    for lib in NSS_FILES:
+        if Path(lib).exists():
+            dest = target / lib.lstrip("/")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(lib, dest)
+    (target / "lib64").mkdir()
+    (target / "lib64" / "ld-linux-x86-64.so.2").symlink_to(
+        "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
+    )
     return target
 
 
