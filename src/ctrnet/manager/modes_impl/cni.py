@@ -67,13 +67,20 @@ class CniMode(ModeImpl):
         ctx.backend.set_loopback_up(path)
         from ctrnet.cni import conflist_from_bytes
 
-        for i, att in enumerate(record.networks):
-            conf = conflist_from_bytes(att.conflist.encode(), att.conflist_file)
-            att.added = True  # tried: a rollback DELs it even if ADD is interrupted
-            result = ctx.cni.add(conf, attachment_runtime_conf(record, att))
-            _fill_from_result(att, result)
-            pause_point(f"add:{i}")
-        files.write(ctx, record, opts)
+        # resolv.conf and hostname do not depend on the ADD results: write them meanwhile
+        static_files = files.StaticFilesWriter(ctx, record, opts)
+        try:
+            for i, att in enumerate(record.networks):
+                conf = conflist_from_bytes(att.conflist.encode(), att.conflist_file)
+                att.added = True  # tried: a rollback DELs it even if ADD is interrupted
+                result = ctx.cni.add(conf, attachment_runtime_conf(record, att))
+                _fill_from_result(att, result)
+                pause_point(f"add:{i}")
+        except BaseException:
+            static_files.join(raise_error=False)
+            raise
+        static_files.join()
+        files.write_hosts(ctx, record)
 
     def cleanup(self, record: SandboxRecord) -> list[BaseException]:
         ctx = self.ctx

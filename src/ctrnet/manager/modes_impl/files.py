@@ -7,6 +7,7 @@ borrows its target's files instead.
 from __future__ import annotations
 
 import socket
+import threading
 from typing import TYPE_CHECKING, Any
 
 from ctrnet.manager import hostsync
@@ -19,7 +20,18 @@ if TYPE_CHECKING:
     from ctrnet.manager.modes_impl.base import Context
     from ctrnet.manager.options import NetworkOptions
 
-__all__ = ["HOSTNAME", "HOSTS", "RESOLV_CONF", "labels", "oci_spec", "plan", "write"]
+__all__ = [
+    "HOSTNAME",
+    "HOSTS",
+    "RESOLV_CONF",
+    "StaticFilesWriter",
+    "labels",
+    "oci_spec",
+    "plan",
+    "write",
+    "write_hosts",
+    "write_static",
+]
 
 HOSTS = "hosts"
 RESOLV_CONF = "resolv.conf"
@@ -53,22 +65,59 @@ def plan(ctx: Context, record: SandboxRecord, opts: NetworkOptions) -> None:
 
 def write(ctx: Context, record: SandboxRecord, opts: NetworkOptions) -> None:
     """Write resolv.conf and hostname; the hosts file is written when the record turns ready."""
+    write_static(ctx, record, opts)
+    write_hosts(ctx, record)
+
+
+def write_static(ctx: Context, record: SandboxRecord, opts: NetworkOptions) -> None:
+    """Write resolv.conf and hostname, which depend on the options only (not on CNI results)."""
     if not has_files(ctx):
         return
-    host_mode = record.mode == "host"
     resolv = build_resolv_conf(
         read_host_resolv_conf(),
         servers=opts.dns_servers,
         search=opts.dns_search,
         options=opts.dns_options,
-        allow_localhost=host_mode,
+        allow_localhost=record.mode == "host",
     )
     ctx.store.write_file(record.id, RESOLV_CONF, resolv)
     if record.hostname_path:
         ctx.store.write_file(record.id, HOSTNAME, hostname_file_text(record.hostname))
+
+
+def write_hosts(ctx: Context, record: SandboxRecord) -> None:
+    """Write the sandbox's first hosts file (it needs the addresses the networks gave)."""
+    if not has_files(ctx):
+        return
     hostsync.create_hosts_file(
-        ctx.store, record, host_mode=host_mode, default_network=ctx.platform.default_network
+        ctx.store,
+        record,
+        host_mode=record.mode == "host",
+        default_network=ctx.platform.default_network,
     )
+
+
+class StaticFilesWriter:
+    """:func:`write_static` in a thread, so that its fsyncs overlap the CNI plugins' work."""
+
+    def __init__(self, ctx: Context, record: SandboxRecord, opts: NetworkOptions) -> None:
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(ctx, record, opts), name="ctrnet-files", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, ctx: Context, record: SandboxRecord, opts: NetworkOptions) -> None:
+        try:
+            write_static(ctx, record, opts)
+        except BaseException as exc:
+            self._error = exc
+
+    def join(self, *, raise_error: bool = True) -> None:
+        """Wait for the writes; raise their error unless ``raise_error`` is false."""
+        self._thread.join()
+        if raise_error and self._error is not None:
+            raise self._error
 
 
 def labels(ctx: Context, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> dict[str, str]:
