@@ -1,18 +1,18 @@
-"""The main job, end to end with ``ctrnet cni``: a namespace on a bridge network serving HTTP,
-published on 127.0.0.1 and fetched from the host, then everything torn down and checked.
+"""The main job, as a user runs it: an HTTP server under ``ctrnet run -p PORT:80`` on the default
+network, fetched from the host over 127.0.0.1, then stopped, leaving no sandbox behind.
 
-Run as root from the venv (``bash scripts/dev demo``). Safe to run twice: every name is unique
-to the run, and cleanup runs even when a step fails.
+Run as root from the venv (``bash scripts/dev demo``). It uses ctrnet's real defaults
+(``/etc/cni/net.d``, ``/var/lib/ctrnet``, the default ``bridge`` network, created on first use and
+kept, like nerdctl's). Safe to run twice: the sandbox ID is unique to the run, and the server is
+stopped with SIGTERM (so ctrnet tears its sandbox down) even when a step fails.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ipaddress
-import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -20,190 +20,100 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
 
+CTRNET = [sys.executable, "-m", "ctrnet"]
 LEASES = Path("/var/lib/cni/networks")
-CNI_PATH = "/opt/cni/bin:/usr/lib/cni"
 
 
-def sh(*cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, check=check)
+def free_port(preferred: int = 8080) -> int:
+    """``preferred`` if nothing listens on it, else a free ephemeral port."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("0.0.0.0", preferred))
+            return preferred
+        except OSError:
+            sock.bind(("0.0.0.0", 0))
+            return int(sock.getsockname()[1])
 
 
-def used_networks() -> list[ipaddress.IPv4Network]:
-    nets = []
-    for route in json.loads(sh("ip", "-j", "-4", "route", "show", "table", "all").stdout or "[]"):
-        dst = route.get("dst", "")
-        if dst and dst != "default":
-            with contextlib.suppress(ValueError):
-                nets.append(ipaddress.IPv4Network(dst, strict=False))
-    return nets
+def fetch(url: str, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                return str(reply.read().decode())
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
-def pick_subnet() -> ipaddress.IPv4Network:
-    """10.4.0.0/24 unless something on the host uses it, else the first free 10.4.x.0/24."""
-    used = used_networks()
-    for net in ipaddress.IPv4Network("10.4.0.0/16").subnets(new_prefix=24):
-        if not any(net.overlaps(u) for u in used):
-            return net
-    raise SystemExit("no free /24 in 10.4.0.0/16")
+def server_command(www: Path) -> list[str]:
+    """busybox httpd if installed (fast), else Python's http.server."""
+    busybox = shutil.which("busybox")
+    if busybox:
+        return [busybox, "httpd", "-f", "-p", "80", "-h", str(www)]
+    return [sys.executable, "-m", "http.server", "80", "--bind", "0.0.0.0", "--directory", str(www)]
 
 
-def pick_port() -> int:
-    """8080 if free on 127.0.0.1, else any free port."""
-    for port in (8080, 0):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return int(s.getsockname()[1])
-    raise SystemExit("no free port")
-
-
-def ctrnet(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "ctrnet", "cni", *args], capture_output=True, text=True, env=env
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"ctrnet cni {args[0]} failed: {done.stderr.strip()}")
-    return done.stdout
-
-
-def conflist(name: str, bridge: str, subnet: ipaddress.IPv4Network) -> dict[str, Any]:
-    """The shape of nerdctl's default network: bridge, portmap, firewall, tuning."""
-    return {
-        "cniVersion": "1.0.0",
-        "name": name,
-        "plugins": [
-            {
-                "type": "bridge",
-                "bridge": bridge,
-                "isGateway": True,
-                "ipMasq": True,
-                "hairpinMode": True,
-                "ipam": {
-                    "type": "host-local",
-                    "ranges": [[{"subnet": str(subnet), "gateway": str(subnet[1])}]],
-                    "routes": [{"dst": "0.0.0.0/0"}],
-                },
-            },
-            {"type": "portmap", "capabilities": {"portMappings": True}},
-            {"type": "firewall"},
-            {"type": "tuning"},
-        ],
-    }
-
-
-def leftovers(tag: str, container_id: str, network: str, ns: str) -> list[str]:
-    left = []
-    if Path("/run/netns", ns).exists():
-        left.append(f"namespace {ns}")
-    left += [f"link {n}" for n in sh("ip", "-o", "link").stdout.split() if tag in n]
+def leftovers(sandbox_id: str) -> list[str]:
+    """What of the sandbox is still on the host: record, namespace, leases, firewall rules."""
+    found = []
+    ps = subprocess.run([*CTRNET, "ps", "-q"], capture_output=True, text=True, check=False)
+    if sandbox_id in ps.stdout.split():
+        found.append(f"sandbox {sandbox_id}")
+    if Path("/run/netns", f"ctrnet-{sandbox_id}").exists():
+        found.append(f"namespace ctrnet-{sandbox_id}")
+    for lease in LEASES.glob("*/*") if LEASES.is_dir() else []:
+        if lease.is_file() and sandbox_id in lease.read_text(errors="replace"):
+            found.append(f"lease {lease}")
     for table in ("nat", "filter"):
-        rules = sh("iptables", "-w", "-t", table, "-S", check=False).stdout.splitlines()
-        left += [f"rule {r}" for r in rules if container_id in r]
-    lease_dir = LEASES / network
-    if lease_dir.is_dir():
-        held = [p.name for p in lease_dir.iterdir() if p.name[0].isdigit()]
-        left += [f"lease {network}/{h}" for h in held]
-    return left
+        rules = subprocess.run(
+            ["iptables", "-w", "-t", table, "-S"], capture_output=True, text=True, check=False
+        ).stdout
+        found += [f"rule {r}" for r in rules.splitlines() if sandbox_id in r]
+    return found
 
 
 def main() -> int:
     if os.geteuid() != 0:
-        print("the demo needs root (network namespaces, bridges, iptables)", file=sys.stderr)
+        print("demo: run as root (bash scripts/dev demo)", file=sys.stderr)
         return 1
-    tag = "ctdemo" + secrets.token_hex(2)
-    network, bridge, ns, container_id = f"{tag}-net", f"{tag}br", f"{tag}-ns", f"{tag}-ctr"
-    netns = f"/run/netns/{ns}"
-    subnet, port = pick_subnet(), pick_port()
-    tmp = Path(tempfile.mkdtemp(prefix="ctrnet-demo-"))
-    (tmp / "net.d").mkdir()
-    (tmp / "www").mkdir()
-    (tmp / "www" / "index.html").write_text(f"hello from {ns}, served through ctrnet\n")
-    conf_file = tmp / "net.d" / f"10-{network}.conflist"
-    conf_file.write_text(json.dumps(conflist(network, bridge, subnet), indent=2))
-    env = dict(os.environ)
-    env.update(
-        NETCONFPATH=str(tmp / "net.d"),
-        CNI_PATH=CNI_PATH,
-        CNI_CACHEDIR=str(tmp / "cache"),
-        CNI_CONTAINERID=container_id,
-        CAP_ARGS=json.dumps(
-            {"portMappings": [{"hostPort": port, "containerPort": 80, "protocol": "tcp"}]}
-        ),
-    )
-    server: subprocess.Popen[bytes] | None = None
-    added = created = False
-    ok = False
+    sandbox_id = "demo-" + secrets.token_hex(6)
+    port = free_port()
+    www = Path(tempfile.mkdtemp(prefix="ctrnet-demo-"))
+    (www / "index.html").write_text(f"hello from ctrnet sandbox {sandbox_id}\n")
+    www.chmod(0o755)
+    argv = [*CTRNET, "run", "--id", sandbox_id, "-p", f"{port}:80", "--dns", "127.0.0.1",
+            "--", *server_command(www)]  # fmt: skip
+    print("$ ctrnet " + " ".join(argv[3:]))
+    server = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+    code = 1
     try:
-        print(f"network {network}: subnet {subnet}, bridge {bridge}, config {conf_file}")
-        sh("ip", "netns", "add", ns)
-        created = True
-        sh("ip", "-n", ns, "link", "set", "lo", "up")
-        print(f"namespace {netns} created")
-        added = True
-        result = json.loads(ctrnet(env, "add", network, netns))
-        ip = result["ips"][0]["address"].split("/")[0]
-        print(
-            f"ctrnet cni add: {ns} got {result['ips'][0]['address']}, port 127.0.0.1:{port} -> {ip}:80"
-        )
-        server = subprocess.Popen(
-            [
-                "ip",
-                "netns",
-                "exec",
-                ns,
-                sys.executable,
-                "-m",
-                "http.server",
-                "80",
-                "--bind",
-                "0.0.0.0",
-                "--directory",
-                str(tmp / "www"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        body = b""
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.1)
-        if not body:
-            raise RuntimeError(f"nothing answered on 127.0.0.1:{port}")
-        print(f"GET http://127.0.0.1:{port}/ -> {body.decode().strip()!r}")
-        ok = True
-    except (RuntimeError, subprocess.CalledProcessError, KeyError, ValueError) as exc:
-        print(f"demo failed: {exc}", file=sys.stderr)
+        body = fetch(f"http://127.0.0.1:{port}/")
+        print(f"GET http://127.0.0.1:{port}/ -> {body.strip()!r}")
+        code = 0 if sandbox_id in body else 1
+    except OSError as exc:
+        print(f"demo: the server did not answer on 127.0.0.1:{port}: {exc}", file=sys.stderr)
     finally:
-        if server is not None:
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)  # ctrnet forwards it, then tears down
+        try:
+            status = server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
             server.kill()
-            server.wait()
-        if added:
-            try:
-                ctrnet(env, "del", network, netns)  # with the real namespace, before it goes
-                print("ctrnet cni del: done")
-            except RuntimeError as exc:
-                ok = False
-                print(exc, file=sys.stderr)
-        if created:
-            sh("ip", "netns", "delete", ns, check=False)
-        sh("ip", "link", "del", bridge, check=False)
-        shutil.rmtree(LEASES / network, ignore_errors=True)
-        left = leftovers(tag, container_id, network, ns)
-        shutil.rmtree(tmp, ignore_errors=True)
-        if left:
-            ok = False
-            print("left behind:\n  " + "\n  ".join(left), file=sys.stderr)
-        else:
-            print("cleanup checked: no namespace, link, rule or lease left")
-    return 0 if ok else 1
+            status = server.wait()
+        errors = server.stderr.read() if server.stderr else ""
+        if errors.strip():
+            print(errors.strip(), file=sys.stderr)
+        shutil.rmtree(www, ignore_errors=True)
+    print(f"server stopped (ctrnet run exited {status})")
+    left = leftovers(sandbox_id)
+    if left:
+        print("demo: left behind: " + "; ".join(left), file=sys.stderr)
+        return 1
+    print("nothing left behind: no sandbox record, namespace, lease or firewall rule")
+    return code
 
 
 if __name__ == "__main__":
