@@ -84,7 +84,7 @@ class SubprocessExec:
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
                     env=dict(env),
-                    start_new_session=True,
+                    process_group=0,  # setsid would cost ~5 ms a call: it rules out vfork
                 )
             except OSError as exc:
                 # "text file busy": the binary is still being written; a fresh process each time
