@@ -2,9 +2,10 @@
 network, fetched from the host over 127.0.0.1, then stopped, leaving no sandbox behind.
 
 Run as root from the venv (``bash scripts/dev demo``). It uses ctrnet's real defaults
-(``/etc/cni/net.d``, ``/var/lib/ctrnet``, the default ``bridge`` network, created on first use and
-kept, like nerdctl's). Safe to run twice: the sandbox ID is unique to the run, and the server is
-stopped with SIGTERM (so ctrnet tears its sandbox down) even when a step fails.
+(``/etc/cni/net.d``, ``/var/lib/ctrnet``, the default ``bridge`` network, created on first use like
+nerdctl's; if the demo created it, the demo removes it again with its bridge and firewall rules).
+Safe to run twice: the sandbox ID is unique to the run, and the server is stopped with SIGTERM (so
+ctrnet tears its sandbox down) even when a step fails.
 """
 
 from __future__ import annotations
@@ -75,11 +76,37 @@ def leftovers(sandbox_id: str) -> list[str]:
     return found
 
 
+def default_network_file() -> str | None:
+    """The conflist of the default network in /etc/cni/net.d, if there is one."""
+    from ctrnet._settings import Settings
+    from ctrnet.networks import NetworkStore
+
+    net = NetworkStore(Settings.from_env()).default()
+    return net.file if net is not None else None
+
+
+def remove_default_network(path: str) -> None:
+    """Undo the default network the demo made: its file, bridge, isolation rules, lease dir."""
+    from ctrnet._settings import Settings
+    from ctrnet.networks import NetworkStore, _host
+
+    net = NetworkStore(Settings.from_env()).default()
+    if net is None or net.file != path:
+        return
+    os.unlink(path)
+    if net.bridge:
+        _host.delete_isolation_rules(net.bridge)
+        _host.delete_bridge(net.bridge)
+    _host.remove_lease_dir(net.name)
+    print(f"removed the default network {net.name!r} the demo created ({path})")
+
+
 def main() -> int:
     if os.geteuid() != 0:
         print("demo: run as root (bash scripts/dev demo)", file=sys.stderr)
         return 1
     sandbox_id = "demo-" + secrets.token_hex(6)
+    had_default = default_network_file() is not None
     port = free_port()
     www = Path(tempfile.mkdtemp(prefix="ctrnet-demo-"))
     (www / "index.html").write_text(f"hello from ctrnet sandbox {sandbox_id}\n")
@@ -108,6 +135,9 @@ def main() -> int:
             print(errors.strip(), file=sys.stderr)
         shutil.rmtree(www, ignore_errors=True)
     print(f"server stopped (ctrnet run exited {status})")
+    created = default_network_file()
+    if not had_default and created:
+        remove_default_network(created)
     left = leftovers(sandbox_id)
     if left:
         print("demo: left behind: " + "; ".join(left), file=sys.stderr)
