@@ -99,7 +99,7 @@ class NetworkManager:
         impl = impl_for(mode.kind, self.ctx)
         impl.verify(opts, mode)
         store = self.ctx.store
-        with store.lock(sandbox_id):
+        with store.gc_lock(shared=True), store.lock(sandbox_id):
             self._reclaim(sandbox_id)
             record = SandboxRecord(
                 id=sandbox_id,
@@ -228,13 +228,21 @@ class NetworkManager:
 
     # --- cleanup ---------------------------------------------------------------------------------
 
-    def cleanup(self, sandbox_id: str) -> None:
+    def cleanup(self, sandbox_id: str, *, gc_lock_held: bool = False) -> None:
         """Tear sandbox ``sandbox_id`` down: every network (reverse order), namespace, files.
 
         Idempotent (an unknown ID is not an error); does all it can and then raises the one error
-        or a ``MultipleErrors``.
+        or a ``MultipleErrors``. ``gc_lock_held``: the caller (``ctrnet gc``) holds the GC lock
+        exclusively, so it is not taken again.
         """
         validate_sandbox_id(sandbox_id)
+        if not gc_lock_held:
+            with self.ctx.store.gc_lock(shared=True):
+                self._cleanup(sandbox_id)
+            return
+        self._cleanup(sandbox_id)
+
+    def _cleanup(self, sandbox_id: str) -> None:
         store = self.ctx.store
         errors: list[BaseException] = []
         with store.lock(sandbox_id):
@@ -247,7 +255,9 @@ class NetworkManager:
                 if record.state != "removing":
                     record.state = "removing"
                     store.save(record)
+                pause_point("removing")
                 errors += impl_for(record.mode, self.ctx).cleanup(record)
+                pause_point("cleaned")
             else:
                 errors += self._delete_cached(sandbox_id)
             with store.lock_all():

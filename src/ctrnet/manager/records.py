@@ -10,6 +10,7 @@ args used at ADD.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
@@ -153,8 +154,9 @@ def now() -> str:
 class RecordStore:
     """The sandbox records under ``<data_root>/sandboxes`` and the locks that guard them.
 
-    Lock order: a sandbox's own lock first, then (briefly) the store-wide lock; never the other
-    way round. CNI calls never run under the store-wide lock, so many setups run concurrently.
+    Lock order: the GC lock (shared), a sandbox's own lock, then (briefly) the store-wide lock;
+    never the other way round. CNI calls never run under the store-wide lock, so many setups run
+    concurrently.
     """
 
     def __init__(self, data_root: str) -> None:
@@ -172,6 +174,34 @@ class RecordStore:
         """The per-sandbox exclusive lock (setup and cleanup of one ID are serialized)."""
         with file_lock(self.lock_dir / f"sandbox-{validate_sandbox_id(sandbox_id)}.lock"):
             yield
+
+    @contextlib.contextmanager
+    def gc_lock(self, *, shared: bool = True) -> Iterator[None]:
+        """The data-root GC lock: setup and cleanup hold it shared, ``ctrnet gc`` exclusively.
+
+        Taken before any other lock, so no ADD or DEL runs while GC does (the CNI spec's rule).
+        """
+        with file_lock(self.lock_dir / "gc.lock", shared=shared):
+            yield
+
+    def known(self, sandbox_id: str) -> bool:
+        """Whether this data root has handled ``sandbox_id`` (its lock file stays as the mark)."""
+        return (self.lock_dir / f"sandbox-{validate_sandbox_id(sandbox_id)}.lock").exists()
+
+    def is_locked(self, sandbox_id: str) -> bool:
+        """Whether a live process holds the sandbox's lock now (a setup or cleanup under way)."""
+        path = self.lock_dir / f"sandbox-{validate_sandbox_id(sandbox_id)}.lock"
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
 
     @contextlib.contextmanager
     def lock_all(self, *, shared: bool = False) -> Iterator[None]:

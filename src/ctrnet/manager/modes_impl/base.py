@@ -11,8 +11,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ctrnet.manager.records import RecordStore, SandboxRecord
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from ctrnet._settings import Settings
     from ctrnet.cni import CNI
+    from ctrnet.cni.exec import Completed, Exec
     from ctrnet.manager.modes import Mode
     from ctrnet.manager.options import NetworkOptions
     from ctrnet.networks import NetworkStore
@@ -21,7 +24,9 @@ if TYPE_CHECKING:
 __all__ = ["PAUSE_ENV", "Context", "ModeImpl", "pause_point"]
 
 #: test-only: ``CTRNET_TEST_PAUSE_AT=<step>`` makes setup print ``paused at <step>`` on stderr
-#: and wait there (for crash tests that SIGKILL a setup half way)
+#: and wait there (for crash tests that SIGKILL a setup half way). Steps: ``record``, ``netns``,
+#: ``ADD:<plugin type>`` (that plugin's ADD returned), ``add:<i>``, ``files``; in cleanup
+#: ``removing``, ``DEL:<plugin type>``, ``cleaned``
 PAUSE_ENV = "CTRNET_TEST_PAUSE_AT"
 
 
@@ -71,7 +76,7 @@ class Context:
         if self._cni is None:
             from ctrnet.cni import CNI
 
-            self._cni = CNI.from_settings(self.settings)
+            self._cni = CNI.from_settings(self.settings, exec=_pausing_exec())
         return self._cni
 
     @property
@@ -124,3 +129,24 @@ class ModeImpl:
 
     def oci_spec(self, record: SandboxRecord) -> dict[str, Any]:
         raise NotImplementedError
+
+
+def _pausing_exec() -> Exec | None:
+    """Test-only: an Exec that stops after a plugin call when ``PAUSE_ENV`` names it."""
+    step = os.environ.get(PAUSE_ENV, "")
+    if ":" not in step or step.split(":", 1)[0] not in ("ADD", "DEL"):
+        return None
+    from ctrnet.cni.exec import SubprocessExec
+
+    inner = SubprocessExec()
+
+    class PausingExec:
+        def find(self, plugin: str, paths: Sequence[str]) -> str:
+            return inner.find(plugin, paths)
+
+        def run(self, path: str, stdin: bytes, env: Mapping[str, str], timeout: float) -> Completed:
+            done = inner.run(path, stdin, env, timeout)
+            pause_point(f"{env.get('CNI_COMMAND', '')}:{os.path.basename(path)}")
+            return done
+
+    return PausingExec()
