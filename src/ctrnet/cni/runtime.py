@@ -186,7 +186,7 @@ class CNI:
         )
         args = with_ignore_unknown(pairs)
         netns = rt.netns or (cached.netns if cached else "")
-        if netns and not os.path.exists(netns):
+        if netns and os.path.isabs(netns) and not os.path.exists(netns):  # manager core: GUIDs stay
             netns = ""  # gone already: plugins release what lives outside it
         run = RuntimeConf(container_id=rt.container_id, netns=netns, ifname=rt.ifname, args=rt.args)
         errors: list[BaseException] = []
