@@ -39,6 +39,7 @@ from ctrnet.networks._names import (
 )
 from ctrnet.networks.conflist import DEFAULT_NETWORK_LABEL, document, render
 from ctrnet.networks.drivers import build_plugins, check_driver, parse_driver_options
+from ctrnet.networks.firewall import PolicyProbe, probe_ingress_policy
 from ctrnet.networks.model import Network, network_from_scan
 from ctrnet.networks.options import NetworkCreateOptions
 from ctrnet.networks.subnets import IPNetwork, UsedSubnet
@@ -69,7 +70,8 @@ class NetworkStore:
     """Networks in ``settings.conf_dir``: reads under a shared lock, writes under an exclusive one.
 
     ``platform`` (a name or a ``ctrnet.platform.Platform``) defaults to ``settings.platform``;
-    ``host_subnets`` reads the host's routes and addresses (replaceable for tests).
+    ``host_subnets`` reads the host's routes and addresses and ``probe_policy`` asks the installed
+    firewall plugin whether it accepts an ``ingressPolicy`` (both replaceable for tests).
     """
 
     def __init__(
@@ -78,6 +80,7 @@ class NetworkStore:
         platform: object | None = None,
         *,
         host_subnets: Callable[[], builtins.list[UsedSubnet]] | None = None,
+        probe_policy: Callable[[str], PolicyProbe] | None = None,
     ) -> None:
         self.settings = settings
         if platform is None:
@@ -85,6 +88,7 @@ class NetworkStore:
         self.platform = str(getattr(platform, "name", platform)).lower()
         self.default_name, self.default_driver = _platform_defaults(self.platform)
         self._host_subnets = host_subnets or subnets.host_subnets
+        self._probe_policy = probe_policy or (lambda p: probe_ingress_policy(self.settings, p))
         #: this process can touch the platform's host (check routes, delete bridges)
         self.native = self.platform == "linux" and sys.platform.startswith("linux")
 
@@ -263,6 +267,8 @@ class NetworkStore:
         )
         if self.native:
             self._check_plugins([p["type"] for p in plugins] + [section.get("type", "")])
+            if driver == "bridge" and not cfg.icc:
+                self._check_isolation()
         data = render(document(name, opts.labels, plugins))
         atomic_write(path, data, mode=0o644)
         network = network_from_scan(path, conflist_from_bytes(data, path))
@@ -318,6 +324,20 @@ class NetworkStore:
                 continue
             if not any(os.access(os.path.join(d, plugin), os.X_OK) for d in self.settings.cni_path):
                 raise PluginNotFound(plugin, self.settings.cni_path)
+
+    def _check_isolation(self) -> None:
+        """icc=false needs ``ingressPolicy: isolated``; refuse it where the plugin lacks it."""
+        probe = self._probe_policy("isolated")
+        if probe.supported is False:
+            raise UnsupportedOption(
+                'option icc=false needs the firewall plugin\'s ingressPolicy "isolated" '
+                "(containernetworking-plugins 1.7.1 or later), but the firewall plugin in "
+                f"{':'.join(self.settings.cni_path)} refuses it ({probe.detail}); upgrade the "
+                "CNI plugins, or drop icc=false (containers on one network then reach each other)",
+                option="icc",
+                value="false",
+                driver="bridge",
+            )
 
     # --- removing --------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import pytest
 
 from ctrnet._settings import Settings
 from ctrnet.networks import NetworkStore
+from ctrnet.networks.firewall import PolicyProbe
 from ctrnet.networks.subnets import UsedSubnet
 
 HOST = [
@@ -19,9 +20,20 @@ HOST = [
 
 @pytest.fixture
 def make_store(settings: Settings) -> Callable[..., NetworkStore]:
-    def make(platform: str = "linux", host: list[UsedSubnet] | None = None, **changes: object):
+    def make(
+        platform: str = "linux",
+        host: list[UsedSubnet] | None = None,
+        firewall: bool | None = True,
+        **changes: object,
+    ) -> NetworkStore:
+        """``firewall``: what the firewall probe answers for any ingressPolicy."""
         view = HOST if host is None else host
-        return NetworkStore(settings.with_(**changes), platform, host_subnets=lambda: list(view))
+        return NetworkStore(
+            settings.with_(**changes),
+            platform,
+            host_subnets=lambda: list(view),
+            probe_policy=lambda policy: PolicyProbe(policy, firewall, "probe says so"),
+        )
 
     return make
 
