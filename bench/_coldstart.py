@@ -21,7 +21,7 @@ from typing import Any
 from _host import BenchError, Workspace
 from _stats import summarize
 
-__all__ = ["Command", "run_coldstart", "timed_run"]
+__all__ = ["Command", "default_commands", "peak_rss_kib", "run_coldstart", "timed_run"]
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -33,14 +33,19 @@ class Command:
     key: str
     label: str
     argv: list[str]
-    stdin: bytes = b""
+    #: bytes, or a function that makes each run's stdin (called once per run)
+    stdin: bytes | Callable[[], bytes] = b""
     env: dict[str, str] | None = None
     ok_codes: tuple[int, ...] = (0,)
+
+    def input(self) -> bytes:
+        return self.stdin() if callable(self.stdin) else self.stdin
 
 
 def timed_run(cmd: Command) -> tuple[float, int, bytes]:
     """Run ``cmd`` once: wall milliseconds, peak RSS in KiB, stderr."""
     env = {**os.environ, **(cmd.env or {})}
+    stdin = cmd.input()
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         cmd.argv,
@@ -50,7 +55,7 @@ def timed_run(cmd: Command) -> tuple[float, int, bytes]:
         env=env,
     )
     assert proc.stdin is not None and proc.stderr is not None
-    proc.stdin.write(cmd.stdin)
+    proc.stdin.write(stdin)
     proc.stdin.close()
     err = proc.stderr.read()
     _pid, status, usage = os.wait4(proc.pid, 0)
@@ -74,6 +79,14 @@ _RSS_PROBE = (
 )
 
 
+def _has_hook() -> bool:
+    try:
+        import ctrnet.cli.ocihook  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def peak_rss_kib(cmd: Command) -> int:
     """The peak RSS of one run of ``cmd``, forked by a minimal Python rather than by the suite."""
     probe = Command(cmd.key, cmd.label, [sys.executable, "-I", "-S", "-c", _RSS_PROBE, *cmd.argv])
@@ -89,21 +102,13 @@ def peak_rss_kib(cmd: Command) -> int:
     return int(kib)
 
 
-def default_commands(ws: Workspace) -> list[Command]:
-    """Python's own start-up (the floor), ``ctrnet --version`` and the hook path if present."""
-    cmds = [
+def default_commands() -> list[Command]:
+    """Python's own start-up (the floor), ``ctrnet --version`` and ``import ctrnet``."""
+    return [
         Command("python", "python -c pass (floor)", [sys.executable, "-c", "pass"]),
         Command("version", "ctrnet --version", [str(VENV_BIN / "ctrnet"), "--version"]),
         Command("import", "python -c 'import ctrnet'", [sys.executable, "-c", "import ctrnet"]),
     ]
-    try:
-        from _hook import hook_command
-    except ImportError:
-        return cmds
-    hook = hook_command(ws)
-    if hook is not None:
-        cmds.append(hook)
-    return cmds
 
 
 def run_coldstart(
@@ -114,18 +119,30 @@ def run_coldstart(
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Median/p90 wall time and peak RSS for each command over ``runs`` interleaved runs."""
-    cmds = list(commands) if commands is not None else default_commands(ws)
+    cmds = list(commands) if commands is not None else default_commands()
+    hook = None
+    if commands is None and _has_hook():
+        from _hook import HookFixture
+
+        hook = HookFixture(ws)
+        cmds += hook.commands()
     times: dict[str, list[float]] = {c.key: [] for c in cmds}
     rss: dict[str, int] = {c.key: 0 for c in cmds}
-    for c in cmds:  # one uncounted run each: page cache, .pyc files
-        timed_run(c)
-    for _ in range(runs):
-        for c in cmds:
-            ms, _kib, _err = timed_run(c)
-            times[c.key].append(ms)
-    for _ in range(3):
-        for c in cmds:
-            rss[c.key] = max(rss[c.key], peak_rss_kib(c))
+    try:
+        for c in cmds:  # one uncounted run each: page cache, bytecode caches
+            timed_run(c)
+        for _ in range(runs):
+            for c in cmds:
+                ms, _kib, _err = timed_run(c)
+                times[c.key].append(ms)
+        for _ in range(3):
+            for c in cmds:
+                rss[c.key] = max(rss[c.key], peak_rss_kib(c))
+    finally:
+        if hook is not None:
+            left = hook.close()
+            if left:
+                raise BenchError("the OCI hook runs left: " + ", ".join(left[:10]))
     log(f"  coldstart: {runs} runs x {[c.key for c in cmds]} done")
     out = []
     for c in cmds:

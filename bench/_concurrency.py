@@ -76,7 +76,11 @@ def _one_run(v: Variant, n: int, at_once: bool) -> dict[str, Any]:
                 down_errors.append(f"{h.netns}: retry: {exc}"[:500])
             else:
                 v.done(h)
-    v.leaks(handles).raise_if_any(f"{v.label} ({n} {'at once' if at_once else 'in turn'})")
+    what = f"{v.label} ({n} {'at once' if at_once else 'in turn'})"
+    errors = up_errors + down_errors
+    if errors:
+        what += " after errors: " + " | ".join(errors[:5])
+    v.leaks(handles).raise_if_any(what)
     return {
         "variant": v.key,
         "label": v.label,
