@@ -28,7 +28,7 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -41,9 +41,10 @@ if TYPE_CHECKING:
     from ctrnet._settings import Settings
     from ctrnet.cni import CachedAttachment, NetworkConfigList
     from ctrnet.manager.manager import NetworkManager
+    from ctrnet.manager.modes_impl.base import Context
     from ctrnet.networks import Network
 
-__all__ = ["GCReport", "Reclaimed", "collect_garbage"]
+__all__ = ["GCReport", "Reclaimed", "collect_garbage", "scrubbing"]
 
 NETNS_PREFIX = "ctrnet-"
 _BRIDGE = re.compile(r"^br-[0-9a-f]{12}$")
@@ -476,6 +477,52 @@ class _Collector:
         if "1.1.0" in versions or not versions:
             return ""
         return f"; plugin {plugin} speaks SPEC up to {versions[-1]}"
+
+
+@contextlib.contextmanager
+def scrubbing(ctx: Context, sandbox_id: str, record: SandboxRecord | None) -> Iterator[None]:
+    """Around the DEL of a half-made ``sandbox_id``: note its addresses, then remove what the
+    plugins could not (leases, nat rules and chains, firewall rules) once the block is done.
+
+    A crash between two plugins of a chain leaves no cached result, so the firewall plugin's DEL
+    gets no ``prevResult`` and keeps its per-address rules; the lease tells which address it was.
+    """
+    dirs: dict[str, str] = {}
+    texts = [a.conflist for a in record.networks] if record else []
+    cached = [c for c in ctx.cni.cached_attachments() if c.container_id == sandbox_id]
+    texts += [c.config.decode(errors="replace") for c in cached if c.config]
+    for text in texts:
+        with contextlib.suppress(ValueError, AttributeError, TypeError):
+            doc = json.loads(text)
+            directory = residue.lease_dir(str(doc.get("name", "")), doc.get("plugins") or [])
+            if directory and doc.get("name"):
+                dirs[str(doc["name"])] = directory
+    ips = {ip.split("/")[0] for a in (record.networks if record else []) for ip in a.ips}
+    for entry in cached:
+        ips.update(residue.result_ips(entry.result))
+    for network, directory in dirs.items():
+        ips.update(
+            x.ip for x in residue.leases_in(network, directory) if x.container_id == sandbox_id
+        )
+    yield
+    networks = set(dirs) | {c.network for c in cached}
+    networks |= {a.network for a in (record.networks if record else [])}
+    live: set[str] = set()
+    for network, directory in dirs.items():
+        for lease in residue.leases_in(network, directory):
+            if lease.container_id == sandbox_id:
+                residue.release_lease(lease)
+            else:
+                live.add(lease.ip)
+    for entry in ctx.cni.cached_attachments():
+        if entry.container_id != sandbox_id:
+            live.update(residue.result_ips(entry.result))
+    table = residue.RuleTable()
+    rules, chains = table.owned_by({(n, sandbox_id) for n in networks})
+    for rule in table.forward_rules(ips - live) + rules:
+        table.delete(rule)
+    for chain in chains:
+        table.delete_chain(chain)
 
 
 def _bridge_of(conflist_text: str) -> str:

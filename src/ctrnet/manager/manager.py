@@ -181,15 +181,22 @@ class NetworkManager:
         except InvalidConfig:
             old = None
             store.remove(sandbox_id)
-        if old is not None:
-            if old.state == "ready":
-                raise SandboxExists(sandbox_id)
-            old.state = "removing"
-            store.save(old)
-            impl_for(old.mode, self.ctx).cleanup(old)
-            with store.lock_all():
-                store.remove(sandbox_id)
-        self._delete_cached(sandbox_id)
+        if old is not None and old.state == "ready":
+            raise SandboxExists(sandbox_id)
+        if old is None and not any(
+            c.container_id == sandbox_id for c in self.ctx.cni.cached_attachments()
+        ):
+            return  # the usual case: a new ID
+        from ctrnet.manager.gc import scrubbing
+
+        with scrubbing(self.ctx, sandbox_id, old):  # what a crash mid-chain leaves DEL cannot
+            if old is not None:
+                old.state = "removing"
+                store.save(old)
+                impl_for(old.mode, self.ctx).cleanup(old)
+                with store.lock_all():
+                    store.remove(sandbox_id)
+            self._delete_cached(sandbox_id)
 
     def _delete_cached(self, sandbox_id: str) -> list[BaseException]:
         """DEL attachments the CNI cache still holds for ``sandbox_id`` (no record covers them)."""
