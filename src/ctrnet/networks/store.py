@@ -196,6 +196,8 @@ class NetworkStore:
                 "cannot set --gateway or --ip-range without --subnet; specify --subnet too",
                 option="--gateway" if opts.gateways else "--ip-range",
             )
+        if driver == "bridge" and not opts.internal:
+            self._check_one_ipv4_gateway(opts)
         if opts.internal and driver != "bridge":
             raise UnsupportedOption(
                 f"--internal is only supported by the bridge driver, not {driver}",
@@ -226,6 +228,21 @@ class NetworkStore:
         for key in opts.labels:
             if not key:
                 raise ValidationError("label keys must not be empty", option="--label")
+
+    @staticmethod
+    def _check_one_ipv4_gateway(opts: NetworkCreateOptions) -> None:
+        """The bridge plugin gives the bridge one IPv4 gateway and fails on a second subnet."""
+        v4 = [n for n in map(subnets.parse_subnet, opts.subnets) if n.version == 4]
+        if len(v4) > 1:
+            raise UnsupportedOption(
+                f"a bridge network takes one IPv4 --subnet, got {', '.join(map(str, v4))}: the "
+                "bridge plugin puts one IPv4 gateway on the bridge and fails every attachment "
+                'on a second ("already has an IP address different from ..."); give one '
+                "IPv4 subnet (IPv6 subnets may be added with --ipv6), or use --internal",
+                option="--subnet",
+                value=str(v4[1]),
+                driver="bridge",
+            )
 
     def _create_locked(self, opts: NetworkCreateOptions, *, default: bool) -> Network:
         self._validate_static(opts)

@@ -135,8 +135,13 @@ CASES: list[tuple[str, dict[str, object], str]] = [
     ),
     (
         "subnets overlap",
-        {"subnets": ("10.1.0.0/16", "10.1.2.0/24")},
+        {"subnets": ("10.1.0.0/16", "10.1.2.0/24"), "internal": True},
         "--subnet 10.1.2.0/24 overlaps --subnet 10.1.0.0/16",
+    ),
+    (
+        "two IPv4 gateways on one bridge",
+        {"subnets": ("10.1.0.0/24", "10.1.2.0/24")},
+        "a bridge network takes one IPv4 --subnet, got 10.1.0.0/24, 10.1.2.0/24",
     ),
     (
         "host route",
