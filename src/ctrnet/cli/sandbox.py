@@ -133,7 +133,7 @@ def port(ref: str, private_port: str | None) -> None:
     ports = list(sandbox.ports)
     if private_port:
         number, _, proto = private_port.partition("/")
-        if not number.isdigit():
+        if not (number.isascii() and number.isdigit()):
             raise ValidationError(
                 f"invalid port {private_port!r}: use PORT or PORT/PROTO, e.g. 80/tcp",
                 option="PRIVATE_PORT",

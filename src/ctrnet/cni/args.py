@@ -15,7 +15,7 @@ __all__ = [
     "with_ignore_unknown",
 ]
 
-_ID_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$")
+_ID_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.\-]*\Z")
 
 
 def _check_pair(key: str, value: str) -> None:

@@ -34,7 +34,7 @@ KNOWN_VERSIONS = ("0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0")
 #: the highest version a ``cniVersions`` entry may name; higher entries are skipped
 CURRENT_VERSION = KNOWN_VERSIONS[-1]
 
-NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$")
+NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.\-]*\Z")
 _RESERVED_KEYS = ("runtimeConfig", "args")
 _RESERVED_PREFIX = "cni.dev/"
 

@@ -20,7 +20,7 @@ __all__ = [
 
 #: the special address that means "the host, as seen from the sandbox"
 HOST_GATEWAY = "host-gateway"
-_NAME = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$")
+_NAME = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\Z")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 __all__ = ["GCReport", "Reclaimed", "collect_garbage", "scrubbing"]
 
 NETNS_PREFIX = "ctrnet-"
-_BRIDGE = re.compile(r"^br-[0-9a-f]{12}$")
+_BRIDGE = re.compile(r"^br-[0-9a-f]{12}\Z")
 
 
 @dataclass(frozen=True)

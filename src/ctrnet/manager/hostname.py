@@ -10,7 +10,7 @@ __all__ = ["HOST_NAME_MAX", "effective_hostname", "hostname_file_text", "validat
 
 #: Linux's limit for sethostname(2) and setdomainname(2)
 HOST_NAME_MAX = 64
-_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_-]*[A-Za-z0-9])?$")
+_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_-]*[A-Za-z0-9])?\Z")
 
 
 def validate_hostname(value: str, option: str = "--hostname") -> str:

@@ -26,7 +26,7 @@ __all__ = [
 #: accepted ``--uts`` values ("" = a private UTS namespace)
 UTS_MODES = ("", "host")
 _T = TypeVar("_T")
-_MAC = re.compile(r"^[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$")
+_MAC = re.compile(r"^[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}\Z")
 
 
 @dataclass(frozen=True, kw_only=True)

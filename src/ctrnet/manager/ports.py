@@ -194,7 +194,7 @@ def _parse_range(value: str, text: str, side: str) -> tuple[int, int]:
 
 
 def _parse_number(value: str, text: str, side: str) -> int:
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise _bad(value, f"invalid {side} port {text!r} in {value!r}; use a number 1-65535")
     number = int(text)
     if not 1 <= number <= 65535:

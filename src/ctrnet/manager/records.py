@@ -39,10 +39,10 @@ RECORD_VERSION = 1
 #: ``removing`` once cleanup has started
 STATES = ("creating", "ready", "removing")
 #: like containerd's identifiers: letters and digits, single ``.``, ``_`` or ``-`` between them
-_ID = re.compile(r"^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$")
+_ID = re.compile(r"^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*\Z")
 ID_MAX = 76
 #: docker's container name rule
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 NAME_MAX = 128
 
 

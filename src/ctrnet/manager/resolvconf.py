@@ -29,9 +29,9 @@ SYSTEMD_RESOLVED_CONF = "/run/systemd/resolve/resolv.conf"
 _RESOLVED_STUB = "127.0.0.53"
 #: used when no usable nameserver is left (docker's and nerdctl's fallback)
 DEFAULT_NAMESERVERS = ("8.8.8.8", "8.8.4.4", "2001:4860:4860::8888", "2001:4860:4860::8844")
-_OPTION = re.compile(r"^[a-z][a-z0-9-]*(:[0-9]+)?$")
+_OPTION = re.compile(r"^[a-z][a-z0-9-]*(:[0-9]+)?\Z")
 _NUMERIC_OPTIONS = ("ndots", "timeout", "attempts")
-_DOMAIN = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?$")
+_DOMAIN = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?\Z")
 
 
 def validate_dns_option(value: str) -> str:

@@ -10,10 +10,10 @@ from ctrnet._errors import ValidationError
 __all__ = ["bridge_name_for", "conflist_filename", "network_id", "validate_name"]
 
 #: containerd's ``identifiers.Validate``, which nerdctl applies to network names
-_NAME_RE = re.compile(r"^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*\Z")
 _NAME_MAX = 76
 #: Linux link names: at most 15 bytes, no '/', whitespace or ':'
-_IFNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
+_IFNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}\Z")
 #: names that are network modes, never networks
 PSEUDO_NETWORKS = ("host", "none")
 

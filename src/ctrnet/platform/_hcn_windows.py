@@ -40,7 +40,7 @@ _FACILITY_WIN32 = 0x00070000
 SCHEMA_VERSION = {"Major": 2, "Minor": 0}
 #: the query hcsshim sends for "standard properties"
 DEFAULT_QUERY = json.dumps({"SchemaVersion": SCHEMA_VERSION})
-_GUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_GUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\Z")
 
 
 class GUID(ctypes.Structure):

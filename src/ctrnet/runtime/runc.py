@@ -16,7 +16,7 @@ from ctrnet.runtime.supervise import blocked_signals, wait_forwarding
 
 __all__ = ["Runc", "validate_container_id"]
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}\Z")
 
 
 def validate_container_id(container_id: str) -> None:
