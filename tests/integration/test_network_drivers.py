@@ -220,7 +220,10 @@ def test_dual_stack_gets_both_addresses_a_v6_default_route_and_v6_traffic(
         f"com.docker.network.bridge.name={bridges()}",
     )
     assert net.ipv6
-    boxes = [sandboxes(net.name), sandboxes(net.name)]
+    # the second sandbox asks for its addresses (--ip / --ip6 through the manager)
+    wanted = (subnet.network_address + 77, ula_subnet.network_address + 0x77)
+    boxes = [sandboxes(net.name), sandboxes(net.name, ip=str(wanted[0]), ip6=str(wanted[1]))]
+    assert {a.ip for a in addresses(ns_name(boxes[1]))} == set(wanted)
     v6 = []
     for box in boxes:
         ns = ns_name(box)
