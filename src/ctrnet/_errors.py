@@ -26,6 +26,7 @@
     │   └── PluginTimeout           killed after the per-call timeout
     ├── SystemError_                an OS call failed (namespace, mount, netlink, iptables)
     │   ├── PermissionDenied        needs root / CAP_NET_ADMIN
+    │   ├── StorageError            a file or lock cannot be written (also an OSError)
     │   └── HcnError                a Windows HCN call failed (.operation, .hresult, .record)
     └── MultipleErrors              (.errors) collected by best-effort teardown and GC
 """
@@ -58,6 +59,7 @@ __all__ = [
     "PluginTimeout",
     "SandboxExists",
     "SandboxNotFound",
+    "StorageError",
     "SubnetConflict",
     "SystemError_",
     "UnsupportedOption",
@@ -339,6 +341,24 @@ class SystemError_(CtrnetError):
 class PermissionDenied(SystemError_):
     def __init__(self, what: str) -> None:
         super().__init__(f"{what}: permission denied; run as root or with CAP_NET_ADMIN")
+
+
+class StorageError(SystemError_, OSError):
+    """A file or lock under ctrnet's directories cannot be written (read-only, full, no rights).
+
+    Also an ``OSError``, so callers that already handle those keep working.
+    """
+
+    def __init__(self, what: str, exc: OSError) -> None:
+        reason = exc.strerror or str(exc)
+        hint = "run as root or fix the directory's permissions"
+        if exc.errno == 28:
+            hint = "free some space"
+        elif exc.errno == 30:
+            hint = "point ctrnet at a writable directory"
+        super().__init__(f"{what}: {reason}; {hint}")
+        self.errno = exc.errno
+        self.strerror = exc.strerror
 
 
 class HcnError(SystemError_):

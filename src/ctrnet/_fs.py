@@ -9,6 +9,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from ctrnet._errors import StorageError
+
 __all__ = ["atomic_write", "file_lock"]
 
 
@@ -18,7 +20,15 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str, mode: int = 0o
     A reader sees the old content or the new, never a torn file; a crash leaves at most a
     ``.tmp-*`` file that is ignored by every loader.
     """
-    target = Path(path)
+    try:
+        _atomic_write(Path(path), data, mode)
+    except StorageError:
+        raise
+    except OSError as exc:
+        raise StorageError(f"cannot write {path}", exc) from exc
+
+
+def _atomic_write(target: Path, data: bytes | str, mode: int) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode() if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
@@ -44,8 +54,11 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str, mode: int = 0o
 def file_lock(path: str | os.PathLike[str], *, shared: bool = False) -> Iterator[None]:
     """Hold an ``flock`` on ``path`` (created if missing) for the duration of the block."""
     lock_path = Path(path)
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise StorageError(f"cannot open lock file {lock_path}", exc) from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         yield

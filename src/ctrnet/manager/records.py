@@ -213,8 +213,15 @@ class RecordStore:
         if record.state not in STATES:
             raise ValueError(f"bad record state {record.state!r}")
         directory = self.dir_of(record.id)
+        made = not directory.exists()
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        atomic_write(directory / "sandbox.json", record.to_json(), mode=0o600)
+        try:
+            atomic_write(directory / "sandbox.json", record.to_json(), mode=0o600)
+        except OSError:
+            if made:  # a full or read-only disk: leave no empty record behind
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
+            raise
 
     def load(self, sandbox_id: str) -> SandboxRecord | None:
         """The record of ``sandbox_id``, or None if there is none."""
