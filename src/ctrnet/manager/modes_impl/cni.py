@@ -11,6 +11,9 @@ from ctrnet.manager.modes_impl.base import ModeImpl, pause_point
 from ctrnet.manager.records import AttachmentRecord, SandboxRecord
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from ipaddress import IPv4Network, IPv6Network
+
     from ctrnet.cni import NetworkConfigList, RuntimeConf
     from ctrnet.cni.spec import Result
     from ctrnet.manager.modes import Mode
@@ -34,15 +37,18 @@ class CniMode(ModeImpl):
             if conflist is None:
                 raise CtrnetError(f"network {net.name!r} has no usable configuration")
             args: list[tuple[str, str]] = []
-            if att.ip:
-                args.append(("IP", att.ip))
+            caps: dict[str, Any] = {}
+            if _ipam_type(conflist) == "static":
+                _static_addresses(att.ip, att.ip6, net, conflist, args, caps)
+            else:
+                if att.ip:
+                    args.append(("IP", att.ip))
+                if att.ip6:
+                    caps["ips"] = [att.ip6]
             if att.mac:
                 args.append(("MAC", att.mac))
-            caps: dict[str, Any] = {}
             if ports:
                 caps["portMappings"] = list(ports)
-            if att.ip6:
-                caps["ips"] = [att.ip6]
             record.networks.append(
                 AttachmentRecord(
                     network=net.name,
@@ -138,3 +144,58 @@ def _fill_from_result(att: AttachmentRecord, result: Result) -> None:
             gateways.append(str(ipaddress.ip_address(ipc.gateway)))
     att.ips = ips
     att.gateways = gateways
+
+
+def _ipam(conflist: NetworkConfigList) -> dict[str, Any]:
+    """The ``ipam`` object of the list's first plugin that has one."""
+    for plugin in conflist.plugins:
+        ipam = plugin.raw.get("ipam")
+        if isinstance(ipam, dict) and ipam:
+            return ipam
+    return {}
+
+
+def _ipam_type(conflist: NetworkConfigList) -> str:
+    return str(_ipam(conflist).get("type") or "")
+
+
+def _with_prefix(address: str, subnets: Sequence[IPv4Network | IPv6Network]) -> str:
+    """``address`` with the prefix length of the subnet holding it (the static plugin wants CIDR).
+
+    An address that already has one, or that no subnet holds, is passed unchanged (the plugin then
+    names it in its error).
+    """
+    if "/" in address:
+        return address
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    for subnet in subnets:
+        if ip.version == subnet.version and ip in subnet:
+            return f"{ip}/{subnet.prefixlen}"
+    return address
+
+
+def _static_addresses(
+    ip: str | None,
+    ip6: str | None,
+    net: Any,
+    conflist: NetworkConfigList,
+    args: list[tuple[str, str]],
+    caps: dict[str, Any],
+) -> None:
+    """Pass ``--ip`` / ``--ip6`` the way the static IPAM plugin reads them.
+
+    It wants CIDR notation, and its ``ips`` runtime config replaces every other address source:
+    so both addresses go together, with their subnet's prefix length, through ``ips`` when the
+    list offers that capability, else as one ``IP=a/len,b/len`` CNI arg.
+    """
+    subnets = tuple(getattr(net, "subnets", ()) or ())
+    addresses = [_with_prefix(a, subnets) for a in (ip, ip6) if a]
+    if not addresses:
+        return
+    if any(p.capabilities.get("ips") for p in conflist.plugins):
+        caps["ips"] = addresses
+    else:
+        args.append(("IP", ",".join(addresses)))
