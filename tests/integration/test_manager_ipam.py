@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ctrnet._errors import PluginError
 from ctrnet._settings import Settings
 from ctrnet.manager import NetworkManager, NetworkOptions
 from ctrnet.networks import NetworkCreateOptions, NetworkStore
@@ -97,3 +98,36 @@ def test_static_ipam_gets_ip_and_ip6_with_the_subnet_prefix_length(
     manager.cleanup(sandbox.id)
     assert manager.list() == []
     assert not Path(sandbox.netns).exists()
+
+
+def test_dhcp_network_without_its_daemon_fails_with_the_networks_hint(
+    no_leftovers: Callable[[], list[str]], settings: Settings, prefix: str, tmp_path: Path
+) -> None:
+    """No DHCP daemon listens on the private socket path: the error says how to start one."""
+    socket_path = tmp_path / "dhcp.sock"
+    bridge = f"{prefix}dh"
+    name = f"{prefix}-dhcp"
+    conf = {
+        "cniVersion": "1.0.0",
+        "name": name,
+        "plugins": [
+            {
+                "type": "bridge",
+                "bridge": bridge,
+                "ipam": {"type": "dhcp", "daemonSocketPath": str(socket_path)},
+            }
+        ],
+    }
+    Path(settings.conf_dir, f"{name}.conflist").write_text(json.dumps(conf))
+    manager = NetworkManager(settings)
+    try:
+        with pytest.raises(PluginError) as err:
+            manager.setup(f"{prefix}-s1", NetworkOptions.parse(networks=[name], dns=["127.0.0.1"]))
+        text = str(err.value)
+        assert err.value.network == name
+        assert f"dhcp daemon --socketpath={socket_path}" in text, text
+        assert manager.list() == []
+        assert [n for n in host.namespaces() if n.startswith(f"ctrnet-{prefix}")] == []
+    finally:
+        with contextlib.suppress(Exception):
+            delete_bridge(bridge)

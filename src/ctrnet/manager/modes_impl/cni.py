@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import TYPE_CHECKING, Any
 
-from ctrnet._errors import CtrnetError
+from ctrnet._errors import CtrnetError, PluginError
 from ctrnet.manager.modes_impl import files
 from ctrnet.manager.modes_impl.base import ModeImpl, pause_point
 from ctrnet.manager.records import AttachmentRecord, SandboxRecord
@@ -79,7 +79,11 @@ class CniMode(ModeImpl):
             for i, att in enumerate(record.networks):
                 conf = conflist_from_bytes(att.conflist.encode(), att.conflist_file)
                 att.added = True  # tried: a rollback DELs it even if ADD is interrupted
-                result = ctx.cni.add(conf, attachment_runtime_conf(record, att))
+                try:
+                    result = ctx.cni.add(conf, attachment_runtime_conf(record, att))
+                except PluginError as exc:
+                    _add_dhcp_hint(exc, conf)
+                    raise
                 _fill_from_result(att, result)
                 pause_point(f"add:{i}")
         except BaseException:
@@ -199,3 +203,15 @@ def _static_addresses(
         caps["ips"] = addresses
     else:
         args.append(("IP", ",".join(addresses)))
+
+
+def _add_dhcp_hint(exc: PluginError, conflist: NetworkConfigList) -> None:
+    """On a dhcp-IPAM network, append the networks layer's hint when the daemon is missing."""
+    ipam = _ipam(conflist)
+    if ipam.get("type") != "dhcp":
+        return
+    from ctrnet.networks.ipam import DHCP_SOCKET, dhcp_hint
+
+    hint = dhcp_hint(str(ipam.get("daemonSocketPath") or DHCP_SOCKET))
+    if hint and hint not in exc.message:
+        exc.message = f"{exc.message}; {hint}"
