@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from ctrnet._errors import PluginError, ValidationError
+from ctrnet._errors import ConflictError, PluginError, ValidationError
 from ctrnet._settings import Settings
 from ctrnet.manager import NetworkManager, NetworkOptions, Sandbox
-from tests.support.reliability import kill, managed_network, residue, start_paused
+from tests.support.reliability import cli, kill, managed_network, residue, start_paused
 from tests.support.testplugin import install
 
 pytestmark = pytest.mark.root
@@ -282,3 +282,37 @@ def test_host_mode_copies_but_never_changes_the_host_files(world: World) -> None
     world.manager.cleanup(sandbox.id)
     assert Path("/etc/hosts").read_bytes() == before
     assert socket.gethostname() == sandbox.hostname
+
+
+def test_a_container_mode_target_is_not_torn_down_under_its_dependents(world: World) -> None:
+    net = world.network("n1")
+    a = world.setup("a", name="alpha", networks=[net])
+    b = world.setup("b", networks=["container:alpha"])
+    c = world.setup("c", networks=[f"container:{a.id}"])
+
+    with pytest.raises(ConflictError, match=f"{b.id}, {c.id} share its network namespace"):
+        world.manager.cleanup(a.id)
+    assert world.manager.get(a.id).state == "ready" and os.path.exists(a.netns)
+    assert Path(a.hosts_path).exists()
+
+    world.manager.cleanup(b.id)
+    with pytest.raises(ConflictError, match=f"{c.id} shares its network namespace") as err:
+        world.manager.cleanup(a.id)
+    assert err.value.exit_code == 4
+    # a dependent whose setup crashed (not ready, nobody holds its lock) does not count
+    record = Path(world.settings.data_root, "sandboxes", c.id, "sandbox.json")
+    record.write_text(record.read_text().replace('"state": "ready"', '"state": "creating"'))
+    world.manager.cleanup(a.id)
+    assert not os.path.exists(a.netns)
+    world.manager.cleanup(c.id)
+    assert world.manager.list() == []
+
+
+def test_cli_teardown_takes_a_target_and_its_dependent_in_any_order(world: World) -> None:
+    net = world.network("n1")
+    a = world.setup("a", name="alpha", networks=[net])
+    b = world.setup("b", networks=["container:alpha"])
+    done = cli(world.settings, "teardown", a.id, b.id)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [b.id, a.id]
+    assert world.manager.list() == [] and not os.path.exists(a.netns)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ctrnet._errors import CtrnetError, ValidationError, raise_collected
+from ctrnet._errors import ConflictError, CtrnetError, ValidationError, raise_collected
 from ctrnet.cli._app import state
 from ctrnet.cli._netflags import network_flags
 from ctrnet.cli._output import FORMAT_OPTION, echo_json, echo_table
@@ -68,7 +68,17 @@ def teardown(sandbox_ids: tuple[str, ...]) -> None:
     """Tear sandboxes down (networks, namespace, files); unknown IDs are not an error."""
     manager = _manager()
     errors: list[BaseException] = []
+    in_use: list[str] = []
     for sandbox_id in sandbox_ids:
+        try:
+            manager.cleanup(sandbox_id)
+        except ConflictError:
+            in_use.append(sandbox_id)  # its dependents may be later in the list: retried below
+        except CtrnetError as exc:
+            errors.append(exc)
+        else:
+            click.echo(sandbox_id)
+    for sandbox_id in in_use:
         try:
             manager.cleanup(sandbox_id)
         except CtrnetError as exc:

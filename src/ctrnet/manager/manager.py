@@ -239,17 +239,19 @@ class NetworkManager:
         """Tear sandbox ``sandbox_id`` down: every network (reverse order), namespace, files.
 
         Idempotent (an unknown ID is not an error); does all it can and then raises the one error
-        or a ``MultipleErrors``. ``gc_lock_held``: the caller (``ctrnet gc``) holds the GC lock
-        exclusively, so it is not taken again.
+        or a ``MultipleErrors``. Refused with ``ConflictError`` (nothing changed) while
+        container-mode sandboxes share its namespace. ``gc_lock_held``: the caller (``ctrnet gc``)
+        holds the GC lock exclusively, so it is not taken again, and reclaims a stale target
+        together with its dependents, so they do not block it.
         """
         validate_sandbox_id(sandbox_id)
         if not gc_lock_held:
             with self.ctx.store.gc_lock(shared=True):
-                self._cleanup(sandbox_id)
+                self._cleanup(sandbox_id, check_dependents=True)
             return
-        self._cleanup(sandbox_id)
+        self._cleanup(sandbox_id, check_dependents=False)
 
-    def _cleanup(self, sandbox_id: str) -> None:
+    def _cleanup(self, sandbox_id: str, *, check_dependents: bool) -> None:
         store = self.ctx.store
         errors: list[BaseException] = []
         with store.lock(sandbox_id):
@@ -259,9 +261,12 @@ class NetworkManager:
                 errors.append(exc)
                 record = None
             if record is not None:
-                if record.state != "removing":
-                    record.state = "removing"
-                    store.save(record)
+                with store.lock_all():  # no container-mode setup can pick this target meanwhile
+                    if check_dependents:
+                        self._refuse_if_shared(record)
+                    if record.state != "removing":
+                        record.state = "removing"
+                        store.save(record)
                 pause_point("removing")
                 errors += impl_for(record.mode, self.ctx).cleanup(record)
                 pause_point("cleaned")
@@ -279,6 +284,30 @@ class NetworkManager:
                         default_network=self.ctx.platform.default_network,
                     )
         raise_collected(errors, f"cleanup of sandbox {sandbox_id!r}")
+
+    def _refuse_if_shared(self, record: SandboxRecord) -> None:
+        """Raise ``ConflictError`` while container-mode sandboxes use ``record``'s namespace.
+
+        A dependent counts while it is ready or its setup is under way; a crashed one (not ready,
+        nobody holding its lock) does not: GC reclaims it with its target. Caller holds
+        ``lock_all``, under which container-mode setups pick their target.
+        """
+        store = self.ctx.store
+        dependents = [
+            other.id
+            for other in store.all()
+            if other.mode == "container"
+            and other.target == record.id
+            and other.id != record.id
+            and (other.state == "ready" or store.is_locked(other.id))
+        ]
+        if dependents:
+            raise ConflictError(
+                f"sandbox {record.id!r} is in use: {', '.join(dependents)} "
+                f"{'shares' if len(dependents) == 1 else 'share'} its network namespace "
+                f"(--network container:{record.id}); tear "
+                f"{'it' if len(dependents) == 1 else 'them'} down first"
+            )
 
     # --- queries ---------------------------------------------------------------------------------
 
