@@ -6,6 +6,7 @@ exit status and output into a result or a :class:`PluginError` lives here, once,
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -67,9 +68,14 @@ def cni_environ(values: Mapping[str, str], base: Mapping[str, str] | None = None
 class SubprocessExec:
     """Runs plugins as child processes in their own process group (a timeout kills them all)."""
 
-    def __init__(self, *, busy_retries: int = 5, busy_delay: float = 1.0) -> None:
+    def __init__(
+        self, *, busy_retries: int = 5, busy_delay: float = 1.0, drain_timeout: float = 5.0
+    ) -> None:
         self.busy_retries = busy_retries
         self.busy_delay = busy_delay
+        #: after a kill, how long to wait for the output pipes to close; a grandchild that left
+        #: the process group (setsid) may hold them open forever
+        self.drain_timeout = drain_timeout
 
     def find(self, plugin: str, paths: Sequence[str]) -> str:
         return find_plugin(plugin, paths)
@@ -100,13 +106,25 @@ class SubprocessExec:
             out, err = proc.communicate(stdin, timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
-            out, err = proc.communicate()
+            out, err = self._drain(proc)
             return Completed(proc.returncode, out, err, timed_out=True)
         except BaseException:
             _kill_group(proc)
-            proc.communicate()
+            self._drain(proc)
             raise
         return Completed(proc.returncode, out, err)
+
+    def _drain(self, proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
+        """Collect a killed plugin's output and reap it, without waiting on escaped children."""
+        try:
+            return proc.communicate(timeout=self.drain_timeout)
+        except subprocess.TimeoutExpired:
+            for pipe in (proc.stdin, proc.stdout, proc.stderr):
+                if pipe is not None:
+                    with contextlib.suppress(OSError):
+                        pipe.close()
+            proc.wait()
+            return b"", b""
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

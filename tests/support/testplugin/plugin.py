@@ -10,6 +10,8 @@ Driven by the ``testplugin`` key of its netconf (``on`` maps a command to an act
                "CHECK": {"crash": true}, "STATUS": {"exit": 2, "stderr": "sad"},
                "GC": {"garbage": "<html>"}, "ADD": {"result": {...}}}}}
 
+    "spawn": {"pidfile": P, "sleep": 60, "detach": false} forks a child holding stdout open.
+
 ``INSTALLED`` (rewritten by ``install``) holds the VERSION reply, since VERSION gets no netconf.
 """
 
@@ -33,11 +35,29 @@ def fail(code, msg, version="1.0.0"):
     sys.exit(1)
 
 
+def spawn(opts):
+    """Fork a child that keeps our stdout/stderr open and sleeps; it appends its PID to
+    ``pidfile`` itself, so no child that outlives us goes unrecorded.
+
+    With ``detach`` it calls setsid first, leaving our process group as a daemonising helper would.
+    """
+    if os.fork() == 0:
+        if opts.get("detach"):
+            os.setsid()
+        fd = os.open(opts["pidfile"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        os.close(fd)
+        time.sleep(opts.get("sleep", 60))
+        os._exit(0)
+
+
 def act(action, version):
     """Perform a misbehaviour; returns only for a "result" action or when nothing applies."""
     if "stderr" in action:
         sys.stderr.write(action["stderr"])
         sys.stderr.flush()
+    if "spawn" in action:
+        spawn(action["spawn"])
     if "hang" in action:
         time.sleep(action["hang"])
     if "error" in action:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from ctrnet._errors import (
     PluginTimeout,
     ValidationError,
 )
-from ctrnet.cni import CNI, GCAttachment, NetworkConfigList, RuntimeConf, SubprocessExec
+from ctrnet.cni import CNI, GCAttachment, NetworkConfigList, RuntimeConf
 from tests.support.testplugin import install
 from tests.unit.cni.conftest import Lab
 
@@ -214,26 +213,6 @@ def test_hang_is_killed_after_timeout(lab: Lab) -> None:
         cni.add(one(lab, {"hang": 30}), rt())
     assert "no answer within 0.5s; the plugin was killed" in str(info.value)
     assert info.value.plugin == "t1"
-
-
-def test_text_file_busy_is_retried_with_a_fresh_process(lab: Lab, tmp_path: Path) -> None:
-    busy = tmp_path / "busy"
-    target = install(busy, "t1")
-    data = target.read_bytes()
-    target.unlink()
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT, 0o755)
-    os.write(fd, data)  # still open for writing: exec gives ETXTBSY
-    timer = threading.Timer(0.3, os.close, (fd,))
-    timer.start()
-    try:
-        cni = CNI(
-            (str(busy),),
-            cache_dir=str(lab.cache),
-            exec=SubprocessExec(busy_retries=20, busy_delay=0.1),
-        )
-        assert cni.version_info("t1")["supportedVersions"][-1] == "1.1.0"
-    finally:
-        timer.join()
 
 
 # --- DEL -----------------------------------------------------------------------------------------
