@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
+import threading
 from typing import TYPE_CHECKING, Any
 
 from ctrnet._errors import CtrnetError, PluginError
+from ctrnet.manager.labels import NETWORK_NAMESPACE
 from ctrnet.manager.modes_impl import files
 from ctrnet.manager.modes_impl.base import ModeImpl, pause_point
 from ctrnet.manager.records import AttachmentRecord, SandboxRecord
+from ctrnet.platform import AllocatingNamespaceBackend
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -17,6 +20,7 @@ if TYPE_CHECKING:
     from ctrnet.cni import NetworkConfigList, RuntimeConf
     from ctrnet.cni.spec import Result
     from ctrnet.manager.modes import Mode
+    from ctrnet.manager.modes_impl.base import Context
     from ctrnet.manager.options import NetworkOptions
 
 __all__ = ["CniMode", "attachment_runtime_conf"]
@@ -29,6 +33,10 @@ class CniMode(ModeImpl):
 
     def plan(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> None:
         record.netns = self.ctx.planned_netns_path(record.id)
+        backend = self.ctx.backend
+        if not record.netns and isinstance(backend, AllocatingNamespaceBackend):
+            # Windows: the GUID is picked now, so the record names the namespace before it exists
+            record.netns = backend.allocate(self.ctx.netns_name(record.id))
         record.netns_owned = True
         ports = record.ports
         for att in mode.attachments:
@@ -65,7 +73,12 @@ class CniMode(ModeImpl):
 
     def setup(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> None:
         ctx = self.ctx
-        path = ctx.backend.create(ctx.netns_name(record.id))
+        backend = ctx.backend
+        name = ctx.netns_name(record.id)
+        if record.netns and isinstance(backend, AllocatingNamespaceBackend):
+            path = backend.create(name, record.netns)
+        else:
+            path = backend.create(name)
         if path != record.netns:
             record.netns = path
             ctx.store.save(record)
@@ -94,18 +107,12 @@ class CniMode(ModeImpl):
 
     def cleanup(self, record: SandboxRecord) -> list[BaseException]:
         ctx = self.ctx
-        errors: list[BaseException] = []
-        from ctrnet.cni import conflist_from_bytes
-
-        for att in reversed(record.networks):
+        errors = _delete_networks(ctx, record)
+        # the record's namespace; its nerdctl/network-namespace label names the same one
+        netns = record.netns or record.labels.get(NETWORK_NAMESPACE, "")
+        if record.netns_owned and netns:
             try:
-                conf = conflist_from_bytes(att.conflist.encode(), att.conflist_file)
-                ctx.cni.delete(conf, attachment_runtime_conf(record, att))
-            except CtrnetError as exc:
-                errors.append(exc)
-        if record.netns_owned and record.netns:
-            try:
-                ctx.backend.remove(record.netns)
+                ctx.backend.remove(netns)
             except CtrnetError as exc:
                 errors.append(exc)
         return errors
@@ -115,6 +122,45 @@ class CniMode(ModeImpl):
 
     def oci_spec(self, record: SandboxRecord) -> dict[str, Any]:
         return files.oci_spec(self.ctx, record)
+
+
+def _delete_networks(ctx: Context, record: SandboxRecord) -> list[BaseException]:
+    """DEL every network of ``record``; the errors, last network first.
+
+    Several networks are DELeted at once (each chain still in reverse plugin order): they share
+    nothing but the namespace, which stays until every DEL is done, since a DEL into a vanished
+    namespace leaks the bridge plugin's masquerade rules.
+    """
+    from ctrnet.cni import conflist_from_bytes
+
+    cni = ctx.cni  # built here, once, not by the threads
+    atts = list(reversed(record.networks))
+    outcome: list[BaseException | None] = [None] * len(atts)
+
+    def delete(i: int) -> None:
+        att = atts[i]
+        try:
+            conf = conflist_from_bytes(att.conflist.encode(), att.conflist_file)
+            cni.delete(conf, attachment_runtime_conf(record, att))
+        except BaseException as exc:
+            outcome[i] = exc
+
+    if len(atts) == 1:
+        delete(0)
+    else:
+        threads = [
+            threading.Thread(target=delete, args=(i,), name="ctrnet-del", daemon=True)
+            for i in range(len(atts))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    errors = [exc for exc in outcome if exc is not None]
+    for exc in errors:
+        if not isinstance(exc, CtrnetError):
+            raise exc  # a bug, not a DEL failure: as before, it propagates
+    return errors
 
 
 def attachment_runtime_conf(record: SandboxRecord, att: AttachmentRecord) -> RuntimeConf:
