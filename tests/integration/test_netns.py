@@ -255,3 +255,18 @@ def test_not_root_gets_permission_denied(
     assert out.stdout.startswith(PermissionDenied.__name__), out.stderr
     assert "run as root" in out.stdout
     assert not os.path.exists(f"{NETNS_DIR}/{prefix}-nobody")
+
+
+def test_allocate_names_the_path_and_create_makes_it_only_there(
+    backend: NetnsBackend, prefix: str
+) -> None:
+    name = f"{prefix}-al"
+    planned = backend.allocate(name)
+    assert planned == f"{NETNS_DIR}/{name}" and not os.path.exists(planned)
+    with pytest.raises(ValidationError, match="not where"):
+        backend.create(name, f"{NETNS_DIR}/{prefix}-elsewhere")
+    assert not os.path.exists(planned) and not os.path.exists(f"{NETNS_DIR}/{prefix}-elsewhere")
+    assert backend.create(name, planned) == planned
+    assert mounted(planned)
+    backend.remove(planned)
+    assert not os.path.exists(planned)

@@ -10,14 +10,22 @@ import sys
 from typing import TYPE_CHECKING
 
 from ctrnet._errors import ValidationError
-from ctrnet.platform.base import NamespaceBackend, Platform
+from ctrnet.platform.base import AllocatingNamespaceBackend, NamespaceBackend, Platform
 from ctrnet.platform.linux import LINUX
 from ctrnet.platform.windows import WINDOWS
 
 if TYPE_CHECKING:
     from ctrnet._settings import Settings
 
-__all__ = ["NAMES", "NamespaceBackend", "Platform", "current", "get", "namespace_backend"]
+__all__ = [
+    "NAMES",
+    "AllocatingNamespaceBackend",
+    "NamespaceBackend",
+    "Platform",
+    "current",
+    "get",
+    "namespace_backend",
+]
 
 _PLATFORMS: dict[str, Platform] = {LINUX.name: LINUX, WINDOWS.name: WINDOWS}
 #: the platform names ``get`` accepts

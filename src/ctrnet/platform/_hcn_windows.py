@@ -186,13 +186,19 @@ class HcnNamespaceBackend:
 
     # --- NamespaceBackend ------------------------------------------------------------------------
 
-    def create(self, name: str) -> str:
-        """Create a ``Host`` namespace and return its GUID.
+    def allocate(self, name: str) -> str:
+        """A new GUID for a namespace (nothing is created): the caller records it first."""
+        return str(uuid.uuid4())
+
+    def create(self, name: str, path: str | None = None) -> str:
+        """Create a ``Host`` namespace with GUID ``path`` (from :meth:`allocate`, else a new one)
+        and return its GUID.
 
         HCN namespaces have no names: ``name`` is not sent (it keeps the backend protocol shared
-        with Linux). The GUID is chosen here, so a failure after the create can delete it again.
+        with Linux). The GUID is chosen before the call, so a failure after the create (or a crash,
+        when the caller recorded the GUID) can delete it again.
         """
-        wanted = uuid.uuid4()
+        wanted = parse_guid(path) if path else uuid.uuid4()
         guid = GUID.of(wanted)
         try:
             with self._open(

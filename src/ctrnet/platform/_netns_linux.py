@@ -159,9 +159,24 @@ class NetnsBackend:
         validate_name(name)
         return os.path.join(self.netns_dir, name)
 
-    def create(self, name: str) -> str:
-        """Create ``<netns_dir>/<name>`` as a new network namespace and return that path."""
-        path = self.path_of(name)
+    def allocate(self, name: str) -> str:
+        """The path :meth:`create` gives ``name`` (``<netns_dir>/<name>``); nothing is created."""
+        return self.path_of(name)
+
+    def create(self, name: str, path: str | None = None) -> str:
+        """Create ``<netns_dir>/<name>`` as a new network namespace and return that path.
+
+        ``path``, when given, must be what :meth:`allocate` returned for ``name``.
+        """
+        planned = self.path_of(name)
+        if path is not None and os.path.abspath(path) != os.path.abspath(planned):
+            raise ValidationError(
+                f"network namespace path {path!r} is not where {name!r} goes ({planned}); "
+                "pass the path allocate() returned",
+                option="path",
+                value=path,
+            )
+        path = planned
         self._prepare_dir()
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ctrnet._errors import UnsupportedOption
 
-__all__ = ["NamespaceBackend", "Platform"]
+__all__ = ["AllocatingNamespaceBackend", "NamespaceBackend", "Platform"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,4 +98,22 @@ class NamespaceBackend(Protocol):
 
     def set_loopback_up(self, path: str) -> None:
         """Bring ``lo`` up inside the namespace (Linux); a no-op where there is no ``lo``."""
+        ...
+
+
+@runtime_checkable
+class AllocatingNamespaceBackend(NamespaceBackend, Protocol):
+    """A backend that names a namespace before creating it, so the name can be recorded first.
+
+    ``allocate`` picks the path (Linux) or GUID (Windows) and creates nothing; ``create(name,
+    path)`` then makes the namespace exactly there. A crash between the two leaves a record
+    naming a namespace that may exist, which cleanup removes (``remove`` is idempotent).
+    """
+
+    def allocate(self, name: str) -> str:
+        """The path or GUID a namespace for ``name`` will get; nothing is created."""
+        ...
+
+    def create(self, name: str, path: str | None = None) -> str:
+        """Make the namespace, at ``path`` (from :meth:`allocate`) when given."""
         ...

@@ -190,3 +190,75 @@ def test_del_gets_the_same_netns_and_args_as_add(env: Env) -> None:
     add, delete = (c for c in env.calls() if c["command"] in ("ADD", "DEL"))
     assert delete["env"]["CNI_ARGS"] == add["env"]["CNI_ARGS"]
     assert delete["env"]["CNI_NETNS"] == add["env"]["CNI_NETNS"]
+
+
+class Crash(BaseException):
+    """Stands for the process dying: nothing after it runs, not even the rollback."""
+
+
+def test_a_crash_right_after_the_hcn_create_is_reclaimed_by_cleanup(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    net = env.network(f"{env.prefix}-nat")
+    sid = f"{env.prefix}-c1"
+    backend = HcnNamespaceBackend(env.dll)
+    real_create = backend.create
+
+    def create_then_die(name: str, path: str | None = None) -> str:
+        real_create(name, path)
+        raise Crash
+
+    monkeypatch.setattr(backend, "create", create_then_die)
+    monkeypatch.setattr(NetworkManager, "_rollback", lambda *args: None)
+    with pytest.raises(Crash):
+        NetworkManager(env.settings, backend=backend).setup(
+            sid, NetworkOptions.parse(networks=[net])
+        )
+    monkeypatch.undo()
+
+    (guid,) = env.dll.namespaces
+    record = json.loads(Path(env.settings.data_root, "sandboxes", sid, "sandbox.json").read_text())
+    assert record["state"] == "creating"
+    assert record["netns"] == str(guid)  # written before HcnCreateNamespace ran
+    assert record["labels"]["nerdctl/network-namespace"] == str(guid)
+    env.manager.cleanup(sid)
+    assert env.dll.namespaces == {} and env.records() == []
+
+
+def test_a_new_setup_of_an_id_that_crashed_after_the_hcn_create_reclaims_it(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    net = env.network(f"{env.prefix}-nat")
+    sid = f"{env.prefix}-c1"
+    backend = HcnNamespaceBackend(env.dll)
+    real_create = backend.create
+
+    def create_then_die(name: str, path: str | None = None) -> str:
+        real_create(name, path)
+        raise Crash
+
+    monkeypatch.setattr(backend, "create", create_then_die)
+    monkeypatch.setattr(NetworkManager, "_rollback", lambda *args: None)
+    with pytest.raises(Crash):
+        NetworkManager(env.settings, backend=backend).setup(
+            sid, NetworkOptions.parse(networks=[net])
+        )
+    monkeypatch.undo()
+    (crashed,) = env.dll.namespaces
+
+    sandbox = env.manager.setup(sid, NetworkOptions.parse(networks=[net]))
+    assert list(env.dll.namespaces) != [crashed] and len(env.dll.namespaces) == 1
+    assert sandbox.netns == str(next(iter(env.dll.namespaces)))
+    env.manager.cleanup(sid)
+    assert env.dll.namespaces == {}
+
+
+def test_the_hcn_namespace_gets_the_guid_allocated_before_it() -> None:
+    dll = StandInHcn()
+    backend = HcnNamespaceBackend(dll)
+    guid = backend.allocate("ctrnet-x")
+    assert dll.namespaces == {} and dll.calls == []  # allocate creates nothing
+    assert backend.create("ctrnet-x", guid) == guid
+    assert [str(g) for g in dll.namespaces] == [guid]
+    backend.remove(guid)
+    assert dll.problems() == []
