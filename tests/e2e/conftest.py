@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from ctrnet._errors import CtrnetError
 from ctrnet._settings import Settings
-from ctrnet.networks._host import delete_bridge, delete_isolation_rules
+from ctrnet.manager import NetworkManager
+from ctrnet.networks import NetworkStore
 from tests.support import host
 from tests.support.rootfs import make_rootfs
 
@@ -57,24 +59,42 @@ def runc_containers(prefix: str) -> list[str]:
     return [f"runc container {c}" for c in proc.stdout.split() if prefix in c]
 
 
+def remove_default_network(settings: Settings) -> list[str]:
+    """Undo what a test made under ``settings``: tear down any sandbox still recorded (each is
+    reported), then remove the default network with its bridge and isolation rules."""
+    left: list[str] = []
+    manager = NetworkManager(settings)
+    for sandbox in manager.list():
+        left.append(f"record {sandbox.id}")
+        try:
+            manager.cleanup(sandbox.id)
+        except CtrnetError as exc:
+            left.append(f"teardown of {sandbox.id} failed: {exc}")
+    store = NetworkStore(settings)
+    default = store.default()
+    if default is not None:
+        try:
+            store.remove(default.name, allow_default=True)
+        except CtrnetError as exc:
+            left.append(f"default network {default.name!r} not removed: {exc}")
+    return left
+
+
 @pytest.fixture
 def e2e_settings(
     settings: Settings, subnet: ipaddress.IPv4Network, prefix: str
 ) -> Iterator[Settings]:
     """Private settings whose default network uses a fixture subnet and a prefixed bridge.
 
-    Teardown removes that bridge and the firewall plugin's isolation rules for it, then checks
-    that no lease, runc container or sandbox record of the test is left.
+    Teardown removes that network (bridge, isolation rules) through the store, after tearing
+    down any sandbox a failed test left, then checks that no lease, runc container or sandbox
+    record of the test is left.
     """
     ours = settings.with_(default_subnet=str(subnet))
     yield ours
-    bridge = ours.default_bridge
-    delete_isolation_rules(bridge)
-    delete_bridge(bridge)
-    left = held_leases(prefix) + runc_containers(prefix)
-    records = Path(ours.data_root, "sandboxes")
-    if records.is_dir():
-        left += [f"record {p.name}" for p in records.iterdir()]
+    left = runc_containers(prefix)
+    left += remove_default_network(ours)
+    left += held_leases(prefix)
     assert not left, f"test left resources behind: {left}"
 
 

@@ -358,12 +358,18 @@ class NetworkStore:
 
     # --- removing --------------------------------------------------------------------------
 
-    def remove(self, ref: str, *, in_use: InUse | None = None) -> Network:
-        """Remove one of our networks: its file, then its bridge and isolation rules."""
+    def remove(
+        self, ref: str, *, in_use: InUse | None = None, allow_default: bool = False
+    ) -> Network:
+        """Remove one of our networks: its file, then its bridge and isolation rules.
+
+        The default network is refused unless ``allow_default`` (for a caller that created it
+        and now undoes that, e.g. a demo or a test's teardown); the other rules still apply.
+        """
         with store_lock(self.settings.conf_dir, shared=False):
             nets = self._scan()
             net = resolve(nets, ref)
-            self._check_removable(net, in_use)
+            self._check_removable(net, in_use, allow_default=allow_default)
             os.unlink(net.file)
             self._clean_host(net, [n for n in nets if n.file != net.file])
         return net
@@ -392,13 +398,15 @@ class NetworkStore:
             raise MultipleErrors(errors, f"pruned {', '.join(removed)}, but")
         return removed
 
-    def _check_removable(self, net: Network, in_use: InUse | None) -> None:
+    def _check_removable(
+        self, net: Network, in_use: InUse | None, *, allow_default: bool = False
+    ) -> None:
         if net.error is not None:
             raise ConflictError(
                 f"network {net.name!r} ({net.file}) is not a valid config ({net.error}); "
                 "fix or delete the file by hand"
             )
-        if net.is_default:
+        if net.is_default and not allow_default:
             raise ConflictError(
                 f"network {net.name!r} is the default network and cannot be removed"
             )
