@@ -58,6 +58,14 @@ def render(figures: dict[str, Any]) -> str:
         header = ["variant", "up med", "up p90", "up/direct", "up/netavark"]
         header += ["down med", "down p90", "down/direct", "down/netavark"]
         out += _table(header, rows)
+        paired = [
+            f"{s['label']} up {_x(s.get('x_direct_paired'))} down "
+            f"{_x(single['teardown'][key].get('x_direct_paired'))}"
+            for key, s in single["setup"].items()
+            if key != "direct" and s.get("x_direct_paired") is not None
+        ]
+        if paired:
+            out.append("median of per-round ratios vs direct: " + "; ".join(paired))
     conc = figures.get("concurrency")
     if conc:
         out.append("")

@@ -8,6 +8,7 @@ runs (untimed) and any leftover aborts the run.
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -70,9 +71,18 @@ def _figures(
                 **(s.to_dict() if s else {}),
                 "x_direct": _round(ratio(s, sums.get("direct"))),
                 "x_netavark": _round(ratio(s, sums.get("netavark"))),
+                # median of the per-round ratios: cancels slow load drifts even better
+                "x_direct_paired": _round(_paired(data.get(v.key), data.get("direct"))),
+                "x_netavark_paired": _round(_paired(data.get(v.key), data.get("netavark"))),
             }
         out[phase] = rows
     return out
+
+
+def _paired(values: list[float] | None, base: list[float] | None) -> float | None:
+    if not values or not base or len(values) != len(base):
+        return None
+    return statistics.median(v / b for v, b in zip(values, base, strict=True) if b > 0)
 
 
 def _round(x: float | None) -> float | None:
