@@ -267,6 +267,11 @@ class OperationNotSupported(VersionError):
 # --- plugins -------------------------------------------------------------------------------------
 
 
+def _one_line(text: str) -> str:
+    """Plugin text on one line (non-empty lines joined by " | "), so an error stays one line."""
+    return " | ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
 class PluginError(CtrnetError):
     """A CNI plugin failed. Carries the SPEC error object and where it happened."""
 
@@ -301,13 +306,13 @@ class PluginError(CtrnetError):
             head += f" failed ({self.command})"
         else:
             head += " failed"
-        text = f"{head}: {self.msg}"
+        text = f"{head}: {_one_line(self.msg)}"
         if self.code is not None:
             text += f" [CNI code {self.code}]"
         if self.details:
-            text += f"; details: {self.details}"
+            text += f"; details: {_one_line(self.details)}"
         if self.stderr.strip():
-            text += f"; stderr: {self.stderr.strip()}"
+            text += f"; stderr: {_one_line(self.stderr)}"
         return text
 
     def to_dict(self) -> dict[str, Any]:

@@ -127,11 +127,16 @@ def cni() -> None:
 @_attachment_options
 def add(network: str, netns: str, **kw: Any) -> None:
     """Attach NETNS to NETWORK and print the result JSON."""
+    from ctrnet._errors import CtrnetError
     from ctrnet.cni.spec import convert
 
     runtime, conf = _setup(network, kw.pop("cache_dir"))
     result = runtime.add(conf, _runtime_conf(netns, **kw))
-    click.echo(json.dumps(convert(result, conf.cni_version).to_dict(), indent=4))
+    try:
+        shown = convert(result, conf.cni_version).to_dict()
+    except CtrnetError:  # e.g. no IP for a 0.2.0 list: the attachment exists, so show it as 1.x
+        shown = result.to_dict()
+    click.echo(json.dumps(shown, indent=4))
 
 
 @cni.command(name="del")

@@ -97,3 +97,37 @@ def test_status_and_version(lab: Lab) -> None:
     out = run(lab, "version", "clinet")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["t1"]["supportedVersions"][-1] == "1.1.0"
+
+
+def test_container_id_is_cnitools() -> None:
+    # printf %s /var/run/netns/cni-1234 | sha512sum | cut -c1-20
+    assert cnitool_container_id("/var/run/netns/cni-1234") == "cnitool-c6dc1cd4f4813f5129a0"
+    # made absolute and cleaned first, as cnitool's filepath.Abs does
+    assert cnitool_container_id("/run/netns/../netns/./a") == "cnitool-a145bc1ace582bff43bd"
+
+
+def test_plugin_failure_with_multiline_stderr_is_still_one_line(lab: Lab) -> None:
+    write_conf(lab, {"ADD": {"exit": 3, "stderr": "first problem\n\n  second problem\n"}})
+    out = run(lab, "add", "clinet", "/x/ns", CNI_CACHEDIR=str(lab.cache))
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr.splitlines() == [
+        "Error: plugin 't1' network 'clinet' failed (ADD): exited with status 3 and printed no "
+        "error object; stderr: first problem | second problem"
+    ]
+    assert lab.cache_files() == [] and lab.held() == []
+
+
+def test_add_of_a_020_list_without_ips_still_prints_the_result(lab: Lab) -> None:
+    result = {"cniVersion": "1.0.0", "interfaces": [{"name": "eth0"}]}
+    conf = lab.conf(
+        {"type": "t1", "testplugin": {"on": {"ADD": {"result": result}}}},
+        version="0.2.0",
+        name="clinet",
+    )
+    (lab.root / "net.d").mkdir()
+    (lab.root / "net.d" / "10-clinet.conflist").write_bytes(conf.data)
+    out = run(lab, "add", "clinet", "/x/ns", CNI_CACHEDIR=str(lab.cache))
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["interfaces"] == [{"name": "eth0"}]
+    assert run(lab, "del", "clinet", "/x/ns", CNI_CACHEDIR=str(lab.cache)).returncode == 0
+    assert lab.cache_files() == []
