@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ctrnet._fs import atomic_write
+from ctrnet.cni.gojson import dumps as _go_json
 
 __all__ = [
     "CACHE_KIND",
@@ -57,14 +58,6 @@ class CachedAttachment:
 def cache_path(cache_dir: str, network: str, container_id: str, ifname: str) -> str:
     """Where libcni keeps the attachment's cache file."""
     return os.path.join(cache_dir, "results", f"{network}-{container_id}-{ifname}")
-
-
-def _go_json(value: Any) -> str:
-    """JSON as Go's encoding/json writes it for maps: compact, sorted keys, HTML-safe."""
-    text = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-    for raw, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
-        text = text.replace(raw, esc)
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def encode_entry(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ctrnet._errors import ConfigNotFound, InvalidConfig
+from ctrnet.cni.gojson import dumps as go_json
 
 __all__ = [
     "CONF_EXTENSIONS",
@@ -288,7 +289,7 @@ def _from_single(obj: dict[str, Any], path: str | None) -> NetworkConfigList:
         disable_gc=False,
         load_only_inlined_plugins=False,
         raw=listed_obj,
-        data=json.dumps(listed_obj, separators=(",", ":")).encode(),
+        data=go_json(listed_obj).encode(),  # libcni: json.Marshal of the map
         path=path,
     )
 

@@ -57,6 +57,21 @@ def test_single_plugin_conf_is_upconverted(tmp_path: Path) -> None:
     }
 
 
+def test_upconverted_bytes_are_what_libcni_marshals(tmp_path: Path) -> None:
+    # libcni's ConfListFromConf: json.Marshal of {cniVersion, name, plugins: [the raw map]}
+    path = write(
+        tmp_path,
+        "a.conf",
+        '{"type": "bridge", "name": "one", "cniVersion": "0.4.0", "mtu": 1500.0,\n'
+        ' "ipam": {"type": "host-local", "subnet": "10.1.0.0/16"}, "note": "a&b <c>"}',
+    )
+    assert load_file(path).data == (
+        b'{"cniVersion":"0.4.0","name":"one","plugins":[{"cniVersion":"0.4.0",'
+        b'"ipam":{"subnet":"10.1.0.0/16","type":"host-local"},"mtu":1500,"name":"one",'
+        b'"note":"a\\u0026b \\u003cc\\u003e","type":"bridge"}]}'
+    )
+
+
 @pytest.mark.parametrize(
     ("declared", "listed", "chosen"),
     [
