@@ -9,6 +9,7 @@ original error raised. ``cleanup`` works from the record alone and is idempotent
 from __future__ import annotations
 
 import contextlib
+import os
 from typing import TYPE_CHECKING, Any
 
 from ctrnet._errors import (
@@ -16,9 +17,11 @@ from ctrnet._errors import (
     ConflictError,
     CtrnetError,
     InvalidConfig,
+    MultipleErrors,
     NetworkNotFound,
     SandboxExists,
     SandboxNotFound,
+    ValidationError,
     raise_collected,
 )
 from ctrnet.manager import hostsync
@@ -26,6 +29,7 @@ from ctrnet.manager.modes_impl import impl_for
 from ctrnet.manager.modes_impl.base import Context, ModeImpl, pause_point
 from ctrnet.manager.options import NetworkOptions
 from ctrnet.manager.records import (
+    RecordStore,
     SandboxRecord,
     now,
     validate_sandbox_id,
@@ -84,22 +88,31 @@ class NetworkManager:
     # --- setup -----------------------------------------------------------------------------------
 
     def setup(
-        self, sandbox_id: str, opts: NetworkOptions | None = None, name: str | None = None
+        self,
+        sandbox_id: str,
+        opts: NetworkOptions | None = None,
+        name: str | None = None,
+        *,
+        workload_pid: int | None = None,
+        workload_kind: str = "",
     ) -> Sandbox:
         """Create sandbox ``sandbox_id`` with the networking ``opts`` asks for.
 
         Raises ``SandboxExists`` if it is already set up; a leftover of a crashed setup or of a
-        lost teardown (record or CNI cache entries) is cleaned first.
+        lost teardown (record or CNI cache entries) is cleaned first. ``workload_pid``: the
+        process the sandbox lives for, recorded from the start so that ``ctrnet gc`` reclaims
+        the sandbox once it is dead (see :meth:`attach_workload`).
         """
         validate_sandbox_id(sandbox_id)
         if name:
             validate_sandbox_name(name)
+        workload = _workload(workload_pid, workload_kind) if workload_pid is not None else {}
         opts = opts or NetworkOptions()
         mode = self.verify(opts)
         impl = impl_for(mode.kind, self.ctx)
         impl.verify(opts, mode)
         store = self.ctx.store
-        with store.gc_lock(shared=True), store.lock(sandbox_id):
+        with store.gc_lock(shared=True), store.lock(sandbox_id) as held:
             self._reclaim(sandbox_id)
             record = SandboxRecord(
                 id=sandbox_id,
@@ -107,14 +120,20 @@ class NetworkManager:
                 mode=mode.kind,
                 platform=self.ctx.platform.name,
                 created=now(),
+                workload=workload,
             )
-            with store.lock_all():
-                self._check_name(record)
-                if mode.kind == "cni":
-                    record.ports = [p.to_cni() for p in self._resolve_ports(opts, sandbox_id)]
-                impl.plan(record, opts, mode)
-                record.labels = impl.labels(record, opts, mode)
-                store.save(record)
+            try:
+                with store.lock_all():
+                    self._check_name(record)
+                    if mode.kind == "cni":
+                        record.ports = [p.to_cni() for p in self._resolve_ports(opts, sandbox_id)]
+                    impl.plan(record, opts, mode)
+                    record.labels = impl.labels(record, opts, mode)
+                    store.save(record)
+            except BaseException:
+                if self._nothing_left(sandbox_id):
+                    held.forget()
+                raise
             pause_point("record")
             try:
                 impl.setup(record, opts, mode)
@@ -128,21 +147,38 @@ class NetworkManager:
                         default_network=self.ctx.platform.default_network,
                     )
             except BaseException as exc:
-                self._rollback(impl, record, exc)
+                if self._rollback(impl, record, exc):
+                    held.forget()
                 raise
         return Sandbox.from_record(record)
 
-    def _rollback(self, impl: ModeImpl, record: SandboxRecord, exc: BaseException) -> None:
-        """Undo a failed setup: DEL the networks ADD was tried on, namespace, files, record."""
+    def _rollback(self, impl: ModeImpl, record: SandboxRecord, exc: BaseException) -> bool:
+        """Undo a failed setup: DEL the networks ADD was tried on, namespace, files, record.
+
+        True when everything went (no error while undoing).
+        """
         record.networks = [n for n in record.networks if n.added]
         errors = impl.cleanup(record)
         with self.ctx.store.lock_all():
             try:
-                self.ctx.store.remove(record.id)
+                if errors:  # keep track of what is left, for a teardown or gc to retry
+                    _keep_removing(self.ctx.store, record, errors)
+                else:
+                    self.ctx.store.remove(record.id)
             except OSError as os_err:
                 errors.append(os_err)
         for error in errors:
             exc.add_note(f"while rolling back sandbox {record.id!r}: {error}")
+        return not errors
+
+    def _nothing_left(self, sandbox_id: str) -> bool:
+        """Whether no record, CNI cache entry or namespace of ``sandbox_id`` exists (slow path)."""
+        if self.ctx.store.exists(sandbox_id):
+            return False
+        if any(c.container_id == sandbox_id for c in self.ctx.cni.cached_attachments()):
+            return False
+        planned = self.ctx.planned_netns_path(sandbox_id)
+        return not (planned and os.path.lexists(planned))
 
     def _check_name(self, record: SandboxRecord) -> None:
         if not record.name:
@@ -193,8 +229,11 @@ class NetworkManager:
             if old is not None:
                 old.state = "removing"
                 store.save(old)
-                impl_for(old.mode, self.ctx).cleanup(old)
+                errors = impl_for(old.mode, self.ctx).cleanup(old)
                 with store.lock_all():
+                    if errors:  # the new setup must not start on top of what is left
+                        _keep_removing(store, old, errors)
+                        raise MultipleErrors(errors, _kept_context(sandbox_id))
                     store.remove(sandbox_id)
             self._delete_cached(sandbox_id)
 
@@ -254,7 +293,7 @@ class NetworkManager:
     def _cleanup(self, sandbox_id: str, *, check_dependents: bool) -> None:
         store = self.ctx.store
         errors: list[BaseException] = []
-        with store.lock(sandbox_id):
+        with store.lock(sandbox_id) as held:
             try:
                 record = store.load(sandbox_id)
             except InvalidConfig as exc:
@@ -272,9 +311,13 @@ class NetworkManager:
                 pause_point("cleaned")
             else:
                 errors += self._delete_cached(sandbox_id)
+            kept = record is not None and bool(errors)
             with store.lock_all():
                 try:
-                    store.remove(sandbox_id)
+                    if record is not None and errors:  # a retry (teardown, gc) starts from here
+                        _keep_removing(store, record, errors)
+                    else:
+                        store.remove(sandbox_id)
                 except OSError as exc:
                     errors.append(exc)
                 if record is not None:
@@ -283,6 +326,10 @@ class NetworkManager:
                         record.network_names(),
                         default_network=self.ctx.platform.default_network,
                     )
+            if not errors:
+                held.forget()  # nothing of the sandbox is left for GC to attribute to this root
+        if kept:
+            raise MultipleErrors(errors, _kept_context(sandbox_id))
         raise_collected(errors, f"cleanup of sandbox {sandbox_id!r}")
 
     def _refuse_if_shared(self, record: SandboxRecord) -> None:
@@ -308,6 +355,20 @@ class NetworkManager:
                 f"(--network container:{record.id}); tear "
                 f"{'it' if len(dependents) == 1 else 'them'} down first"
             )
+
+    def attach_workload(self, sandbox_id: str, pid: int, kind: str = "") -> None:
+        """Record process ``pid`` as what sandbox ``sandbox_id`` lives for: once it is dead (and
+        no process is left in the namespace), ``ctrnet gc`` reclaims the sandbox."""
+        validate_sandbox_id(sandbox_id)
+        workload = _workload(pid, kind)
+        store = self.ctx.store
+        with store.gc_lock(shared=True), store.lock(sandbox_id):
+            record = store.load(sandbox_id)
+            if record is None:
+                raise SandboxNotFound(sandbox_id)
+            record.workload = workload
+            with store.lock_all():
+                store.save(record)
 
     # --- queries ---------------------------------------------------------------------------------
 
@@ -340,6 +401,34 @@ class NetworkManager:
         """The fragment to merge into an OCI ``config.json`` for the sandbox."""
         record = self._record(ref)
         return impl_for(record.mode, self.ctx).oci_spec(record)
+
+
+def _workload(pid: int, kind: str) -> dict[str, Any]:
+    """The record's ``workload`` object for live process ``pid``."""
+    from ctrnet.manager.liveness import workload_of
+
+    try:
+        return workload_of(pid, kind).to_dict()
+    except (ProcessLookupError, OSError, ValueError, IndexError):
+        raise ValidationError(
+            f"invalid workload pid {pid!r}: no such process; pass the PID of a running process",
+            option="workload_pid",
+            value=str(pid),
+        ) from None
+
+
+def _keep_removing(store: RecordStore, record: SandboxRecord, errors: list[BaseException]) -> None:
+    """Save ``record`` as ``removing`` with what went wrong (caller holds ``lock_all``)."""
+    record.state = "removing"
+    record.errors = [str(e) for e in errors]
+    store.save(record)
+
+
+def _kept_context(sandbox_id: str) -> str:
+    return (
+        f"cleanup of sandbox {sandbox_id!r} (its record is kept in state removing: fix the "
+        f"cause, then run `ctrnet teardown {sandbox_id}` again or `ctrnet gc`)"
+    )
 
 
 def _port_keys(ports: Any) -> set[tuple[str, int]]:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ctrnet._errors import InvalidConfig, ValidationError
+from ctrnet._errors import InvalidConfig, StorageError, ValidationError
 from ctrnet._fs import atomic_write, file_lock
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "STATES",
     "AttachmentRecord",
     "RecordStore",
+    "SandboxLock",
     "SandboxRecord",
     "validate_sandbox_id",
     "validate_sandbox_name",
@@ -129,6 +130,11 @@ class SandboxRecord:
     hostname_path: str = ""
     #: the labels to persist (nerdctl-style annotations) of the per-mode implementation
     labels: dict[str, str] = field(default_factory=dict)
+    #: the process the sandbox lives for (``ctrnet run``, an OCI container's init), as
+    #: ``ctrnet.manager.liveness.Workload.to_dict()``; empty for ``ctrnet setup`` (the user's)
+    workload: dict[str, Any] = field(default_factory=dict)
+    #: state ``removing``: what the last teardown failed on (a retry starts from here)
+    errors: list[str] = field(default_factory=list)
     created: str = ""
     version: int = RECORD_VERSION
 
@@ -170,10 +176,26 @@ class RecordStore:
         return self.dir_of(sandbox_id) / "sandbox.json"
 
     @contextlib.contextmanager
-    def lock(self, sandbox_id: str) -> Iterator[None]:
-        """The per-sandbox exclusive lock (setup and cleanup of one ID are serialized)."""
-        with file_lock(self.lock_dir / f"sandbox-{validate_sandbox_id(sandbox_id)}.lock"):
-            yield
+    def lock(self, sandbox_id: str) -> Iterator[SandboxLock]:
+        """The per-sandbox exclusive lock (setup and cleanup of one ID are serialized).
+
+        Call ``forget()`` on the value once nothing of the sandbox is left: the lock file is then
+        unlinked while still held, so lock files do not pile up for every ID ever used. Safe with
+        concurrent lockers: whoever gets the flock checks that the file is still the one at the
+        path (not unlinked or replaced meanwhile) and tries again if not.
+        """
+        path = self.lock_dir / f"sandbox-{validate_sandbox_id(sandbox_id)}.lock"
+        fd = _lock_current_file(path)
+        handle = SandboxLock()
+        try:
+            yield handle
+        finally:
+            try:
+                if handle.forgotten:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(path)
+            finally:
+                os.close(fd)
 
     @contextlib.contextmanager
     def gc_lock(self, *, shared: bool = True) -> Iterator[None]:
@@ -185,7 +207,8 @@ class RecordStore:
             yield
 
     def known(self, sandbox_id: str) -> bool:
-        """Whether this data root has handled ``sandbox_id`` (its lock file stays as the mark)."""
+        """Whether this data root may hold something of ``sandbox_id``: its lock file is the
+        mark, kept from the first setup until a teardown that removed everything."""
         return (self.lock_dir / f"sandbox-{validate_sandbox_id(sandbox_id)}.lock").exists()
 
     def is_locked(self, sandbox_id: str) -> bool:
@@ -272,6 +295,45 @@ class RecordStore:
         path = self.dir_of(sandbox_id) / name
         atomic_write(path, text, mode=0o644)
         return str(path)
+
+
+class SandboxLock:
+    """The held per-sandbox lock; ``forget()`` asks for its file to go when it is released."""
+
+    def __init__(self) -> None:
+        self.forgotten = False
+
+    def forget(self) -> None:
+        """Remove the lock file on release (the sandbox left nothing GC would need to find)."""
+        self.forgotten = True
+
+
+def _lock_current_file(path: Path) -> int:
+    """An fd holding an exclusive ``flock`` on the file that is at ``path`` now.
+
+    A holder unlinks the file only while holding it, so a file that is still at ``path`` after
+    the flock is granted cannot be unlinked under us; one that is not (a waiter that opened it
+    before the unlink) is dropped and the path opened again, creating a new file if needed.
+    """
+    while True:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise StorageError(f"cannot open lock file {path}", exc) from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held = os.fstat(fd)
+            try:
+                current = os.stat(path)
+            except FileNotFoundError:
+                current = None
+        except BaseException:
+            os.close(fd)
+            raise
+        if current is not None and (current.st_dev, current.st_ino) == (held.st_dev, held.st_ino):
+            return fd
+        os.close(fd)
 
 
 def rewrite_in_place(path: str, text: str) -> None:
