@@ -332,7 +332,12 @@ class CNI:
         self, entry: CachedAttachment, conf: NetworkConfigList, *, tolerant: bool = False
     ) -> dict[str, Any] | None:
         """The cached result in the list's version, as wire JSON."""
-        raw = dict(entry.result or {})
+        return self._in_list_version(entry.result, conf, tolerant=tolerant)
+
+    def _in_list_version(
+        self, result: Mapping[str, Any] | None, conf: NetworkConfigList, *, tolerant: bool
+    ) -> dict[str, Any] | None:
+        raw = dict(result or {})
         if not raw:
             return None
         if raw.get("cniVersion") == conf.cni_version:
@@ -385,7 +390,12 @@ class CNI:
         prev: dict[str, Any] | None,
         cause: CtrnetError,
     ) -> None:
-        """Undo a failed ADD: DEL every plugin (reverse order) with what the chain produced."""
+        """Undo a failed ADD: DEL every plugin (reverse order) with what the chain produced,
+        as prevResult in the list's version when the list's version passes one on DEL."""
+        if prev_result_on_del(conf.cni_version):
+            prev = self._in_list_version(prev, conf, tolerant=True)
+        else:
+            prev = None
         errors: list[BaseException] = []
         for plugin in reversed(conf.plugins):
             try:

@@ -410,3 +410,23 @@ def test_version_refuses_path_like_type(lab: Lab) -> None:
         lab.cni.version_info("../t1")
     with pytest.raises(ValidationError, match="empty"):
         lab.cni.version_info("")
+
+
+def test_rollback_passes_prev_result_like_del_does(lab: Lab) -> None:
+    res = {"cniVersion": "1.0.0", "ips": [{"address": "10.5.0.2/24"}]}
+    fail = {"ADD": {"error": {"code": 7, "msg": "no"}}}
+    for version, prev in (("0.3.1", None), ("0.4.0", "4")):
+        conf = lab.conf(
+            {"type": "t1", "testplugin": {"on": {"ADD": {"result": res}}}},
+            {"type": "t2", "testplugin": {"on": fail}},
+            version=version,
+            name=f"n{version}",
+        )
+        with pytest.raises(PluginError, match="no"):
+            lab.cni.add(conf, rt())
+        dels = [c for c in lab.calls() if c["command"] == "DEL" and c["stdin"]["name"] == conf.name]
+        assert [c["type"] for c in dels] == ["t2", "t1"]
+        for call in dels:  # none before 0.4.0; from 0.4.0 the chain's result in the list version
+            got = call["stdin"].get("prevResult")
+            assert (got["ips"][0]["version"] if got else None) == prev
+    assert lab.held() == [] and lab.cache_files() == []
