@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ctrnet._errors import (
     AmbiguousReference,
@@ -52,6 +52,8 @@ class NetworkManager:
 
     The namespace backend, CNI runtime and network store default to the ones ``settings`` names;
     pass your own to run against stand-ins (the Windows HCN fake, a test CNI path).
+    ``host_resolv_conf`` / ``resolved_resolv_conf`` replace ``/etc/resolv.conf`` and
+    ``/run/systemd/resolve/resolv.conf`` as the source of sandboxes' resolv.conf.
     """
 
     def __init__(
@@ -61,8 +63,17 @@ class NetworkManager:
         backend: NamespaceBackend | None = None,
         cni: CNI | None = None,
         networks: NetworkStore | None = None,
+        host_resolv_conf: str | None = None,
+        resolved_resolv_conf: str | None = None,
     ) -> None:
-        self.ctx = Context(settings, backend=backend, cni=cni, networks=networks)
+        self.ctx = Context(
+            settings,
+            backend=backend,
+            cni=cni,
+            networks=networks,
+            host_resolv_conf=host_resolv_conf,
+            resolved_resolv_conf=resolved_resolv_conf,
+        )
 
     @property
     def settings(self) -> Settings:
@@ -233,7 +244,7 @@ class NetworkManager:
                 with store.lock_all():
                     if errors:  # the new setup must not start on top of what is left
                         _keep_removing(store, old, errors)
-                        raise MultipleErrors(errors, _kept_context(sandbox_id))
+                        _raise_kept(sandbox_id, errors)
                     store.remove(sandbox_id)
             self._delete_cached(sandbox_id)
 
@@ -329,7 +340,7 @@ class NetworkManager:
             if not errors:
                 held.forget()  # nothing of the sandbox is left for GC to attribute to this root
         if kept:
-            raise MultipleErrors(errors, _kept_context(sandbox_id))
+            _raise_kept(sandbox_id, errors)
         raise_collected(errors, f"cleanup of sandbox {sandbox_id!r}")
 
     def _refuse_if_shared(self, record: SandboxRecord) -> None:
@@ -424,11 +435,16 @@ def _keep_removing(store: RecordStore, record: SandboxRecord, errors: list[BaseE
     store.save(record)
 
 
-def _kept_context(sandbox_id: str) -> str:
-    return (
-        f"cleanup of sandbox {sandbox_id!r} (its record is kept in state removing: fix the "
-        f"cause, then run `ctrnet teardown {sandbox_id}` again or `ctrnet gc`)"
+def _raise_kept(sandbox_id: str, errors: list[BaseException]) -> NoReturn:
+    """Raise the teardown's error(s), saying that the record stays and how to retry."""
+    hint = (
+        f"the record of sandbox {sandbox_id!r} is kept in state removing: fix the cause, then "
+        f"run `ctrnet teardown {sandbox_id}` again or `ctrnet gc`"
     )
+    if len(errors) == 1 and isinstance(errors[0], CtrnetError):
+        errors[0].message = f"{errors[0].message}; {hint}"
+        raise errors[0]
+    raise MultipleErrors(errors, f"cleanup of sandbox {sandbox_id!r} ({hint})")
 
 
 def _port_keys(ports: Any) -> set[tuple[str, int]]:

@@ -50,9 +50,17 @@ class Context:
         backend: NamespaceBackend | None = None,
         cni: CNI | None = None,
         networks: NetworkStore | None = None,
+        host_resolv_conf: str | None = None,
+        resolved_resolv_conf: str | None = None,
     ) -> None:
+        from ctrnet.manager.resolvconf import HOST_RESOLV_CONF, SYSTEMD_RESOLVED_CONF
+
         self.settings = settings
         self.store = RecordStore(settings.data_root)
+        #: the host resolver file sandboxes' resolv.conf is built from, and systemd-resolved's
+        #: upstream file used when that one only names the 127.0.0.53 stub
+        self.host_resolv_conf = host_resolv_conf or HOST_RESOLV_CONF
+        self.resolved_resolv_conf = resolved_resolv_conf or SYSTEMD_RESOLVED_CONF
         self._backend = backend
         self._cni = cni
         self._networks = networks

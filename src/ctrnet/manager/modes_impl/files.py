@@ -74,7 +74,7 @@ def write_static(ctx: Context, record: SandboxRecord, opts: NetworkOptions) -> N
     if not has_files(ctx):
         return
     resolv = build_resolv_conf(
-        read_host_resolv_conf(),
+        read_host_resolv_conf(ctx.host_resolv_conf, ctx.resolved_resolv_conf),
         servers=opts.dns_servers,
         search=opts.dns_search,
         options=opts.dns_options,
