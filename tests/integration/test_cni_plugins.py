@@ -306,30 +306,41 @@ def test_tuning_applies_mac_capability_and_sysctl(
     assert rules_mentioning(f" {ip}/32") == []  # the per-container firewall rules went too
 
 
+def bridge_ports(bridge_name: str) -> list[str]:
+    out = subprocess.run(
+        ["ip", "-j", "link", "show", "master", bridge_name], capture_output=True, text=True
+    ).stdout
+    return [i["ifname"] for i in json.loads(out or "[]")]
+
+
+@pytest.mark.parametrize("middle", ["portmap", "firewall"])
 def test_chain_failing_in_third_plugin_leaves_nothing(
-    env: Env, netns_factory: Callable[[], str], subnet: Net
+    env: Env, netns_factory: Callable[[], str], subnet: Net, middle: str
 ) -> None:
+    port = free_port()
+    second: dict[str, Any] = {"type": middle}
+    if middle == "portmap":
+        second["capabilities"] = {"portMappings": True}
     conf = env.conf(
-        "fail",
+        f"fail{middle[0]}",
         bridge(env, subnet),
-        {"type": "portmap", "capabilities": {"portMappings": True}},
+        second,
         {"type": "ctrtest", "testplugin": {"on": {"ADD": {"error": {"code": 7, "msg": "nope"}}}}},
     )
     ns = netns_factory()
-    port = free_port()
-    rt = env.rt(
-        ns,
-        capability_args={
-            "portMappings": [{"hostPort": port, "containerPort": 80, "protocol": "tcp"}]
-        },
-    )
+    mappings = [{"hostPort": port, "containerPort": 80, "protocol": "tcp"}]
+    rt = env.rt(ns, capability_args={"portMappings": mappings})
     with pytest.raises(PluginError) as info:
         env.cni.add(conf, rt)
     assert (info.value.plugin, info.value.code) == ("ctrtest", 7)
+    # the address the bridge's IPAM handed out before the third plugin failed
+    ip = (host.LEASE_ROOT / conf.name / "last_reserved_ip.0").read_text().strip()
+    assert ipaddress.ip_address(ip) in subnet
     assert host.leases(conf.name) == []
     assert env.cache_files() == []
-    assert rules_mentioning(rt.container_id) == []
+    assert rules_mentioning(rt.container_id, f" {ip}/32", f"dpt:{port} ", f"--dport {port} ") == []
     assert ns_links(ns) == ["lo"]
+    assert bridge_ports(f"{env.prefix}br") == []  # the host end of the veth went too
 
 
 def test_add_of_missing_netns_fails_cleanly(env: Env, subnet: Net) -> None:
