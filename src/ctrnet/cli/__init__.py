@@ -1,4 +1,5 @@
-"""The ``ctrnet`` command line. ``main`` answers ``--version`` before importing anything else."""
+"""The ``ctrnet`` command line. ``main`` answers ``--version`` before importing anything else, and
+runs ``oci-hook EVENT`` (a runtime's hook call) without click."""
 
 from __future__ import annotations
 
@@ -16,6 +17,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         sys.stdout.write(f"ctrnet version {__version__}\n")
         return
+    if len(args) == 2 and args[0] == "oci-hook":  # runc's call: no click, only what hooks use
+        from ctrnet.cli import _hookentry
+
+        event = _hookentry.hook_event(args)
+        if event is not None:
+            sys.exit(_hookentry.main(event))
     from ctrnet.cli._app import run
 
     run(args)

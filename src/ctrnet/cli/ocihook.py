@@ -13,9 +13,8 @@ from typing import Any
 import click
 
 from ctrnet.cli._app import state
+from ctrnet.cli._hookentry import EVENTS, run_hook
 from ctrnet.cli._netflags import network_flags
-
-EVENTS = {"createruntime": "createRuntime", "poststop": "poststop"}
 
 
 @click.command("oci-hook")
@@ -50,10 +49,4 @@ def oci_hook(
             option="event",
             value=event,
         )
-    from ctrnet.runtime import ocihook
-
-    oci_state = ocihook.parse_state(sys.stdin.buffer.read())
-    if kind == "createRuntime":
-        ocihook.create_runtime(settings, oci_state)
-    else:
-        ocihook.poststop(settings, oci_state)
+    run_hook(kind, settings, sys.stdin.buffer)
