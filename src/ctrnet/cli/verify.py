@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -13,22 +11,10 @@ from ctrnet.cli._netflags import network_flags
 from ctrnet.cli._output import FORMAT_OPTION, echo_json
 
 if TYPE_CHECKING:
-    from ctrnet._settings import Settings
-    from ctrnet.manager.modes import Mode, NetworkLike
+    from ctrnet.manager.modes import Mode
     from ctrnet.manager.options import NetworkOptions
-    from ctrnet.platform import Platform
 
 __all__ = ["verify"]
-
-
-@dataclass(frozen=True)
-class _PlannedDefault:
-    """The default network as it will be created on first use (verify creates nothing)."""
-
-    name: str
-    first_plugin_type: str | None
-    subnets: tuple[IPv4Network | IPv6Network, ...]
-    error: str | None = None
 
 
 @click.command("verify")
@@ -47,14 +33,14 @@ def verify(network_options: NetworkOptions, platform_name: str | None, fmt: str)
     Networks are looked up in the CNI config directory. Prints OK and the plan (interfaces,
     which network gets --ip), or the error and exits 2.
     """
+    from ctrnet import NetworkManager
     from ctrnet._errors import CtrnetError
-    from ctrnet.manager.rules import verify as run_rules
     from ctrnet.platform import get
 
     settings = state().settings
     platform = get(platform_name or settings.platform)
     try:
-        mode = run_rules(network_options, platform, _lookup(settings, platform))
+        mode = NetworkManager(settings.with_(platform=platform.name)).verify(network_options)
     except CtrnetError as exc:
         exc.exit_code = 2
         raise
@@ -64,27 +50,6 @@ def verify(network_options: NetworkOptions, platform_name: str | None, fmt: str)
         echo_json(_as_dict(mode, platform.name))
         return
     click.echo(f"OK: {platform.display_name}, {_describe(mode)}")
-
-
-def _lookup(settings: Settings, platform: Platform) -> Any:
-    from ctrnet._errors import NetworkNotFound
-    from ctrnet.networks import NetworkStore
-
-    store = NetworkStore(settings, platform=platform.name)
-
-    def lookup(ref: str) -> NetworkLike:
-        try:
-            return store.get(ref)
-        except NetworkNotFound:
-            if ref != platform.default_network or store.default() is not None:
-                raise
-            return _PlannedDefault(
-                name=ref,
-                first_plugin_type=platform.default_driver,
-                subnets=(ip_network(settings.default_subnet),),
-            )
-
-    return lookup
 
 
 def _describe(mode: Mode) -> str:

@@ -9,7 +9,9 @@ original error raised. ``cleanup`` works from the record alone and is idempotent
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ctrnet._errors import (
@@ -44,7 +46,17 @@ if TYPE_CHECKING:
     from ctrnet.networks import NetworkStore
     from ctrnet.platform import NamespaceBackend
 
-__all__ = ["NetworkManager"]
+__all__ = ["NetworkManager", "PlannedDefault"]
+
+
+@dataclass(frozen=True)
+class PlannedDefault:
+    """The default network as it will be created on first use (verify creates nothing)."""
+
+    name: str
+    first_plugin_type: str | None
+    subnets: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    error: str | None = None
 
 
 class NetworkManager:
@@ -82,12 +94,36 @@ class NetworkManager:
     # --- checks ----------------------------------------------------------------------------------
 
     def verify(self, opts: NetworkOptions | None = None) -> Mode:
-        """Run the platform's rules on ``opts`` (creating the default network if it is used)."""
+        """Run the platform's rules on ``opts``, changing nothing (``ctrnet verify``).
+
+        A default network that does not exist yet is checked as it would be created; use
+        ``Settings(platform="windows")`` to check a Windows deployment's flags from Linux.
+        """
         from ctrnet.manager.rules import verify
 
-        return verify(opts or NetworkOptions(), self.ctx.platform, self._lookup)
+        return verify(opts or NetworkOptions(), self.ctx.platform, self._planned_lookup)
+
+    def _planned_lookup(self, ref: str) -> NetworkLike:
+        store = self.ctx.networks
+        try:
+            return store.get(ref)
+        except NetworkNotFound:
+            platform = self.ctx.platform
+            if ref != platform.default_network or store.default() is not None:
+                raise
+        return PlannedDefault(
+            name=ref,
+            first_plugin_type=platform.default_driver,
+            subnets=(ipaddress.ip_network(self.settings.default_subnet),),
+        )
+
+    def _verify_for_setup(self, opts: NetworkOptions) -> Mode:
+        from ctrnet.manager.rules import verify
+
+        return verify(opts, self.ctx.platform, self._lookup)
 
     def _lookup(self, ref: str) -> NetworkLike:
+        """A network by reference; the default network is created on first use."""
         store = self.ctx.networks
         try:
             return store.get(ref)
@@ -119,7 +155,7 @@ class NetworkManager:
             validate_sandbox_name(name)
         workload = _workload(workload_pid, workload_kind) if workload_pid is not None else {}
         opts = opts or NetworkOptions()
-        mode = self.verify(opts)
+        mode = self._verify_for_setup(opts)
         impl = impl_for(mode.kind, self.ctx)
         impl.verify(opts, mode)
         store = self.ctx.store

@@ -123,3 +123,21 @@ def test_default_host_gateway_ip_is_a_host_ipv4_address() -> None:
     if found is not None:  # a host without any non-loopback IPv4 address yields None
         addr = ipaddress.ip_address(found)
         assert addr.version == 4 and not addr.is_loopback
+
+
+@pytest.mark.parametrize("platform", ["linux", "windows"])
+def test_library_verify_is_one_call_and_creates_nothing(tmp_path: Path, platform: str) -> None:
+    from ctrnet import NetworkManager, NetworkOptions, Settings, UnsupportedOption
+
+    conf = tmp_path / "net.d"
+    conf.mkdir()
+    settings = Settings(conf_dir=str(conf), data_root=str(tmp_path / "data"), platform=platform)
+    manager = NetworkManager(settings)
+    mode = manager.verify(NetworkOptions.parse(publish=["8080:80"]))  # the default network
+    assert mode.kind == "cni" and [a.ifname for a in mode.attachments] == ["eth0"]
+    assert mode.network_names == (("bridge",) if platform == "linux" else ("nat",))
+    if platform == "windows":
+        with pytest.raises(UnsupportedOption, match=r"\[--hostname --dns\]"):
+            manager.verify(NetworkOptions.parse(hostname="h", dns=["10.0.0.1"]))
+    assert [p.name for p in conf.iterdir() if p.name != ".nerdctl.lock"] == []  # no network
+    assert not (tmp_path / "data").exists()
