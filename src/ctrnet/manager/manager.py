@@ -21,6 +21,7 @@ from ctrnet._errors import (
     InvalidConfig,
     MultipleErrors,
     NetworkNotFound,
+    PluginNotFound,
     SandboxExists,
     SandboxNotFound,
     ValidationError,
@@ -206,6 +207,10 @@ class NetworkManager:
         """
         record.networks = [n for n in record.networks if n.added]
         errors = impl.cleanup(record)
+        if errors and all(isinstance(e, PluginNotFound) for e in _flat(errors)):
+            # the plugins whose DEL failed are not installed, so they never ran in this setup
+            # and left nothing; only the namespace (kept for a retry of such DELs) has to go
+            errors = self._remove_owned_namespace(record)
         with self.ctx.store.lock_all():
             try:
                 if errors:  # keep track of what is left, for a teardown or gc to retry
@@ -217,6 +222,15 @@ class NetworkManager:
         for error in errors:
             exc.add_note(f"while rolling back sandbox {record.id!r}: {error}")
         return not errors
+
+    def _remove_owned_namespace(self, record: SandboxRecord) -> list[BaseException]:
+        if not (record.netns_owned and record.netns):
+            return []
+        try:
+            self.ctx.backend.remove(record.netns)
+        except CtrnetError as exc:
+            return [exc]
+        return []
 
     def _nothing_left(self, sandbox_id: str) -> bool:
         """Whether no record, CNI cache entry or namespace of ``sandbox_id`` exists (slow path)."""
@@ -462,6 +476,13 @@ def _workload(pid: int, kind: str) -> dict[str, Any]:
             option="workload_pid",
             value=str(pid),
         ) from None
+
+
+def _flat(errors: list[BaseException]) -> list[BaseException]:
+    out: list[BaseException] = []
+    for error in errors:
+        out.extend(error.errors if isinstance(error, MultipleErrors) else [error])
+    return out
 
 
 def _keep_removing(store: RecordStore, record: SandboxRecord, errors: list[BaseException]) -> None:
