@@ -34,8 +34,9 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ctrnet._errors import CtrnetError
-from ctrnet.manager import residue
-from ctrnet.manager.records import SandboxRecord, validate_sandbox_id
+from ctrnet.manager import gcpolicy, liveness, residue
+from ctrnet.manager.gcpolicy import NETNS_PREFIX
+from ctrnet.manager.records import SandboxRecord
 
 if TYPE_CHECKING:
     from ctrnet._settings import Settings
@@ -44,9 +45,8 @@ if TYPE_CHECKING:
     from ctrnet.manager.modes_impl.base import Context
     from ctrnet.networks import Network
 
-__all__ = ["GCReport", "Reclaimed", "collect_garbage", "scrubbing"]
+__all__ = ["GCReport", "HostFacts", "Reclaimed", "collect_garbage", "scrubbing"]
 
-NETNS_PREFIX = "ctrnet-"
 _BRIDGE = re.compile(r"^br-[0-9a-f]{12}\Z")
 
 
@@ -91,12 +91,43 @@ def collect_garbage(
         return _Collector(mgr, dry_run).run()
 
 
+class HostFacts:
+    """The real host behind :class:`ctrnet.manager.gcpolicy.HostView`: locks, namespaces, /proc."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._in_use: set[tuple[int, int]] | None = None
+
+    def is_locked(self, sandbox_id: str) -> bool:
+        return self.ctx.store.is_locked(sandbox_id)
+
+    def known(self, sandbox_id: str) -> bool:
+        return self.ctx.store.known(sandbox_id)
+
+    def netns_exists(self, path: str) -> bool:
+        return self.ctx.backend.exists(path)
+
+    def workload_alive(self, workload: liveness.Workload) -> bool:
+        return liveness.is_alive(workload)
+
+    def netns_in_use(self, path: str) -> bool:
+        if self.ctx.settings.platform != "linux":
+            return False  # an HCN namespace holds no processes; its workload record decides
+        ident = liveness.namespace_id(path)
+        if ident is None:
+            return False
+        if self._in_use is None:  # one scan of /proc per GC run
+            self._in_use = liveness.namespaces_in_use()
+        return ident in self._in_use
+
+
 class _Collector:
     def __init__(self, mgr: NetworkManager, dry_run: bool) -> None:
         self.mgr = mgr
         self.ctx = mgr.ctx
         self.report = GCReport(dry_run=dry_run)
         self.dry_run = dry_run
+        self.view = HostFacts(mgr.ctx)
 
     # --- the run -------------------------------------------------------------------------------
 
@@ -167,7 +198,7 @@ class _Collector:
 
     def _records(self) -> tuple[list[SandboxRecord], list[tuple[SandboxRecord, str]]]:
         store = self.ctx.store
-        records: dict[str, SandboxRecord] = {}
+        records: list[SandboxRecord] = []
         for sandbox_id in store.ids():
             try:
                 record = store.load(sandbox_id)
@@ -181,49 +212,19 @@ class _Collector:
                         partial(store.remove, sandbox_id),
                     )
                 continue
-            records[record.id] = record
-        stale: list[tuple[SandboxRecord, str]] = []
-        for record in records.values():
-            why = self._why_stale(record, records)
-            if why:
-                stale.append((record, why))
-        stale_ids = {r.id for r, _ in stale}
-        for record in records.values():  # container mode: the target is being reclaimed
-            if (
-                record.id not in stale_ids
-                and record.mode == "container"
-                and record.target in stale_ids
-            ):
-                stale.append((record, f"its target sandbox {record.target} is stale"))
-        live = [r for r in records.values() if r.id not in {s.id for s, _ in stale}]
+            records.append(record)
+        live, stale, notes = gcpolicy.partition(records, self.view)
+        self.report.notes.extend(notes)
         return live, stale
-
-    def _why_stale(self, record: SandboxRecord, records: dict[str, SandboxRecord]) -> str:
-        if self.ctx.store.is_locked(record.id):
-            return ""  # a setup or cleanup (not ours to judge) is at work
-        if record.state == "creating":
-            return "setup never finished"
-        if record.state == "removing":
-            return "teardown never finished"
-        if record.mode == "container":
-            if record.target not in records:
-                return f"its target sandbox {record.target} is gone"
-            return ""
-        if record.netns and record.mode != "host" and not self.ctx.backend.exists(record.netns):
-            return f"its namespace {record.netns} is gone"
-        return ""
 
     def _ours_by_name(self, entry: CachedAttachment, record_ids: set[str]) -> bool:
         """A cache entry without a record whose namespace is the one ctrnet names for its ID."""
-        if entry.container_id in record_ids:
-            return False
-        try:
-            validate_sandbox_id(entry.container_id)
-        except CtrnetError:
-            return False
-        if not entry.netns or not self.ctx.store.known(entry.container_id):
-            return False  # another data root's (or tool's) attachment
-        return os.path.abspath(entry.netns) == self.ctx.planned_netns_path(entry.container_id)
+        planned = ""
+        with contextlib.suppress(CtrnetError):
+            planned = self.ctx.planned_netns_path(entry.container_id)
+        return gcpolicy.ours_by_name(
+            entry.container_id, entry.netns, record_ids, self.view, planned
+        )
 
     def _netns_dir(self) -> str:
         return os.path.abspath(self.ctx.settings.netns_dir)
@@ -231,23 +232,10 @@ class _Collector:
     def _orphan_namespaces(self, owned: set[str]) -> list[str]:
         directory = self._netns_dir()
         try:
-            names = sorted(os.listdir(directory))
+            names = os.listdir(directory)
         except (FileNotFoundError, NotADirectoryError, PermissionError):
             return []
-        out: list[str] = []
-        for name in names:
-            if not name.startswith(NETNS_PREFIX):
-                continue
-            sandbox_id = name[len(NETNS_PREFIX) :]
-            try:
-                validate_sandbox_id(sandbox_id)
-            except CtrnetError:
-                continue
-            if not self.ctx.store.known(sandbox_id):
-                continue  # made for another data root: not ours to judge
-            if os.path.join(directory, name) not in owned:
-                out.append(name)
-        return out
+        return gcpolicy.orphan_namespaces(names, directory, owned, self.view)
 
     def _lease_dirs(
         self,

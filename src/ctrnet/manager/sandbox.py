@@ -58,6 +58,8 @@ class Sandbox:
     hostname_path: str
     target: str
     created: str
+    #: state ``removing``: what the last teardown failed on (``ctrnet teardown`` retries)
+    errors: tuple[str, ...] = ()
 
     @classmethod
     def from_record(cls, record: SandboxRecord) -> Sandbox:
@@ -95,6 +97,7 @@ class Sandbox:
             hostname_path=record.hostname_path,
             target=record.target,
             created=record.created,
+            errors=tuple(record.errors),
         )
 
     @property
@@ -124,6 +127,7 @@ class Sandbox:
             "hostname_path": self.hostname_path,
             "target": self.target,
             "created": self.created,
+            "errors": list(self.errors),
         }
 
     def inspect(self) -> dict[str, Any]:
@@ -157,7 +161,7 @@ class Sandbox:
             "Id": self.id,
             "Name": self.name,
             "Created": self.created,
-            "State": {"Status": self.state},
+            "State": {"Status": self.state, "Error": "; ".join(self.errors)},
             "Config": {"Hostname": self.hostname, "Domainname": self.domainname},
             "HostConfig": {"NetworkMode": self._network_mode()},
             "HostsPath": self.hosts_path,

@@ -11,6 +11,7 @@ Driven by the ``testplugin`` key of its netconf (``on`` maps a command to an act
                "GC": {"garbage": "<html>"}, "ADD": {"result": {...}}}}}
 
     "spawn": {"pidfile": P, "sleep": 60, "detach": false} forks a child holding stdout open.
+    "while": PATH makes an action apply only while PATH exists (remove it to heal the plugin).
 
 ``INSTALLED`` (rewritten by ``install``) holds the VERSION reply, since VERSION gets no netconf.
 """
@@ -53,6 +54,8 @@ def spawn(opts):
 
 def act(action, version):
     """Perform a misbehaviour; returns only for a "result" action or when nothing applies."""
+    if "while" in action and not os.path.exists(action["while"]):
+        return None
     if "stderr" in action:
         sys.stderr.write(action["stderr"])
         sys.stderr.flush()

@@ -110,7 +110,8 @@ class CniMode(ModeImpl):
         errors = _delete_networks(ctx, record)
         # the record's namespace; its nerdctl/network-namespace label names the same one
         netns = record.netns or record.labels.get(NETWORK_NAMESPACE, "")
-        if record.netns_owned and netns:
+        # after a failed DEL the namespace stays for the retry: a DEL without it leaks rules
+        if record.netns_owned and netns and not errors:
             try:
                 ctx.backend.remove(netns)
             except CtrnetError as exc:
