@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ctrnet._errors import StorageError
 from ctrnet._fs import atomic_write
 from ctrnet.cni.gojson import dumps as _go_json
 
@@ -170,9 +171,13 @@ def read_entry(path: str) -> tuple[CachedAttachment | None, bool]:
 
 
 def remove_entry(path: str) -> None:
-    """Delete a cache file; already gone is fine."""
-    with contextlib.suppress(FileNotFoundError):
+    """Delete a cache file; already gone is fine, any other failure is a StorageError."""
+    try:
         os.unlink(path)
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except OSError as exc:
+        raise StorageError(f"cannot remove the CNI result cache file {path}", exc) from exc
 
 
 def scan_entries(cache_dir: str, network: str | None = None) -> list[CachedAttachment]:

@@ -8,6 +8,7 @@ pass" and runs every plugin's DEL even when one fails.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -174,8 +175,9 @@ class CNI:
         self._checked(rt)
         path = self._cache_file(conf, rt)
         entry, exists = cache.read_entry(path)
-        if exists and entry is None:
-            cache.remove_entry(path)  # corrupt or empty: DEL without prevResult
+        if exists and entry is None:  # corrupt or empty: DEL without prevResult
+            with contextlib.suppress(CtrnetError):  # an unremovable one must not stop the DEL
+                cache.remove_entry(path)
         prev = None
         if entry is not None and prev_result_on_del(conf.cni_version):
             prev = self._prev_result(entry, conf, tolerant=True)
@@ -410,7 +412,10 @@ class CNI:
                 self._call(plugin, path, "DEL", stdin, conf, rt, args)
             except CtrnetError as exc:
                 errors.append(exc)
+        if not errors:
+            try:
+                cache.remove_entry(self._cache_file(conf, rt))
+            except CtrnetError as exc:
+                errors.append(exc)
         if errors:
             cause.add_note(str(MultipleErrors(errors, "cleanup after the failed ADD")))
-        else:
-            cache.remove_entry(self._cache_file(conf, rt))

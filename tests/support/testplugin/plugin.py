@@ -12,6 +12,7 @@ Driven by the ``testplugin`` key of its netconf (``on`` maps a command to an act
 
     "spawn": {"pidfile": P, "sleep": 60, "detach": false} forks a child holding stdout open.
     "while": PATH makes an action apply only while PATH exists (remove it to heal the plugin).
+    "while": PATH makes an action apply only while PATH exists (remove it to heal the plugin).
 
 ``INSTALLED`` (rewritten by ``install``) holds the VERSION reply, since VERSION gets no netconf.
 """
@@ -54,6 +55,8 @@ def spawn(opts):
 
 def act(action, version):
     """Perform a misbehaviour; returns only for a "result" action or when nothing applies."""
+    if "while" in action and not os.path.exists(action["while"]):
+        return None
     if "while" in action and not os.path.exists(action["while"]):
         return None
     if "stderr" in action:
@@ -113,6 +116,8 @@ def main():
     if missing:
         fail(4, "missing env " + ",".join(missing), version)
     if command == "VERSION":
+        if "error" in INSTALLED:
+            fail(INSTALLED["error"].get("code", 4), INSTALLED["error"]["msg"], version)
         emit({"cniVersion": version or "1.1.0", **INSTALLED})
         return
     given = act(opts.get("on", {}).get(command, {}), version)

@@ -24,7 +24,10 @@ class Lab:
         self.state = root / "state"
         for name in ("t1", "t2", "t3"):
             install(self.bin, name)
-        self.cni = CNI((str(root / "empty"), str(self.bin)), cache_dir=str(self.cache), timeout=10)
+        # the default 60 s per call: these tests assert what plugins receive, not how fast they
+        # start, and a Python plugin can take seconds to start on a loaded 2-core machine (the
+        # timeout tests build their own CNI)
+        self.cni = CNI((str(root / "empty"), str(self.bin)), cache_dir=str(self.cache))
 
     def conf(
         self, *plugins: dict[str, Any], version: str = "1.0.0", name: str = "testnet", **top: Any

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from ctrnet._errors import (
+    CtrnetError,
     MultipleErrors,
     NotFoundError,
     OperationNotSupported,
@@ -19,9 +21,10 @@ from ctrnet._errors import (
     PluginExecError,
     PluginNotFound,
     PluginTimeout,
+    StorageError,
     ValidationError,
 )
-from ctrnet.cni import CNI, GCAttachment, NetworkConfigList, RuntimeConf
+from ctrnet.cni import CNI, GCAttachment, NetworkConfigList, PluginConfig, RuntimeConf
 from tests.support.testplugin import install
 from tests.unit.cni.conftest import Lab
 
@@ -430,3 +433,63 @@ def test_rollback_passes_prev_result_like_del_does(lab: Lab) -> None:
             got = call["stdin"].get("prevResult")
             assert (got["ips"][0]["version"] if got else None) == prev
     assert lab.held() == [] and lab.cache_files() == []
+
+
+@pytest.mark.parametrize("ptype", ["../t1", "/bin/true", ".", ""])
+def test_plugin_type_reaching_outside_the_plugin_path_never_runs(lab: Lab, ptype: str) -> None:
+    # a PluginConfig built in code skips the config parser's check; the runtime refuses it too
+    sub = lab.bin / "sub"
+    sub.mkdir()
+    (sub / "t0").write_text("")  # "../t1" from here is lab.bin/t1, a working plugin
+    good = lab.conf({"type": "t1"}, version="1.1.0")
+    bad = PluginConfig(type=ptype, name=good.name, capabilities={}, raw={"type": ptype})
+    conf = dataclasses.replace(good, plugins=(good.plugins[0], bad))
+    cni = CNI((str(sub),), cache_dir=str(lab.cache))
+    for op in (
+        lambda: cni.add(conf, rt()),
+        lambda: cni.check(conf, rt()),
+        lambda: cni.status(conf),
+        lambda: cni.version_info(ptype),
+    ):
+        with pytest.raises((ValidationError, NotFoundError)):
+            op()
+    with pytest.raises(MultipleErrors):  # DEL and GC go on past the refusal, and report it
+        cni.delete(conf, rt())
+    assert all(c["type"] != ptype for c in lab.calls())
+    assert lab.calls() == []  # t1 is not in sub/, so nothing at all ran
+
+
+def test_unwritable_cache_fails_add_and_rolls_back(lab: Lab, three: Three) -> None:
+    lab.cache.mkdir()
+    (lab.cache / "results").write_text("not a directory")
+    with pytest.raises(CtrnetError, match="cannot write the result cache") as info:
+        lab.cni.add(three(), rt())
+    assert f"make {lab.cache} writable" in str(info.value)
+    assert lab.summary()[-3:] == [("DEL", "t3"), ("DEL", "t2"), ("DEL", "t1")]
+    assert lab.held() == []
+
+
+def test_version_unknown_to_old_plugins_means_010(lab: Lab) -> None:
+    install(lab.bin, "ancient", version_error={"code": 4, "msg": "unknown CNI_COMMAND: VERSION"})
+    assert lab.cni.version_info("ancient") == {
+        "cniVersion": "0.1.0",
+        "supportedVersions": ["0.1.0"],
+    }
+    install(lab.bin, "broken", version_error={"code": 999, "msg": "no"})
+    with pytest.raises(PluginError, match=r"plugin 'broken' failed \(VERSION\): no"):
+        lab.cni.version_info("broken")
+
+
+def test_del_with_an_unremovable_cache_entry_still_runs_every_plugin(
+    lab: Lab, three: Three
+) -> None:
+    conf = three()
+    lab.cni.add(conf, rt())
+    entry = lab.cache / "results" / "testnet-c1-eth0"
+    entry.unlink()
+    entry.mkdir()  # unreadable as a file, and unlink() cannot remove it
+    lab.log.unlink()
+    with pytest.raises(StorageError, match=f"cannot remove the CNI result cache file {entry}"):
+        lab.cni.delete(conf, rt())
+    assert lab.summary() == [("DEL", "t3"), ("DEL", "t2"), ("DEL", "t1")]
+    assert lab.held() == []
