@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.rootfs import write_bundle
+from tests.support.rootfs import make_rootfs, write_bundle
 
 pytestmark = pytest.mark.e2e
 
@@ -82,3 +82,49 @@ def test_two_runc_containers_through_the_hooks_reach_each_other_by_name(
             assert deleted.returncode == 0, deleted.stderr
     assert not sandbox_leftovers()
     assert not list((Path(tmp_path) / "data" / "oci-hooks").glob("*"))
+
+
+def test_merge_sets_a_runc_spec_bundle_up_for_the_hooks(
+    no_leftovers: Callable[[], list[str]],
+    sandbox_leftovers: Callable[[], list[str]],
+    ctrnet: Ctrnet,
+    tmp_path: Path,
+    subnet: ipaddress.IPv4Network,
+    prefix: str,
+) -> None:
+    bundle = tmp_path / "spec-bundle"
+    bundle.mkdir()
+    made = subprocess.run(["runc", "spec"], cwd=bundle, capture_output=True, text=True, check=False)
+    assert made.returncode == 0, made.stderr
+    config = json.loads((bundle / "config.json").read_text())
+    make_rootfs(bundle / "rootfs")  # runc spec's root.path is "rootfs", relative to the bundle
+    config["process"].update(terminal=False, args=["sleep", "60"], env=["PATH=/bin", "MINE=1"])
+    (bundle / "config.json").write_text(json.dumps(config))
+    cid = f"{prefix}-m"
+    merged = ctrnet("oci-hook", "--merge", str(bundle), "--id", cid, "--hostname", f"{prefix}box",
+                    "--dns", "127.0.0.1")  # fmt: skip
+    assert merged.returncode == 0, merged.stderr
+    assert json.loads((bundle / "config.json").read_text())["root"]["path"] == "rootfs"
+    started = False
+    try:
+        with (tmp_path / "runc-m.log").open("w") as err:
+            run = subprocess.run(
+                ["runc", "run", "--detach", "--bundle", str(bundle), cid],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                timeout=60, check=False,
+            )  # fmt: skip
+        assert run.returncode == 0, (tmp_path / "runc-m.log").read_text()
+        started = True
+        _wait_running(cid)
+        addr = _runc("exec", cid, "ip", "-4", "-o", "addr", "show", "eth0")
+        assert str(subnet.network_address)[:-1] in addr.stdout, addr.stdout + addr.stderr
+        seen = _runc("exec", cid, "sh", "-c", "hostname; cat /etc/hosts; echo $MINE")
+        assert seen.stdout.startswith(f"{prefix}box\n"), seen.stdout + seen.stderr
+        assert f"{prefix}box" in seen.stdout.split("\n", 1)[1]  # its own hosts entry
+        assert seen.stdout.endswith("\n1\n")  # the user's own settings were kept
+    finally:
+        if started:
+            deleted = _runc("delete", "--force", cid)  # runs the poststop hook
+            assert deleted.returncode == 0, deleted.stderr
+    assert not sandbox_leftovers()
+    assert not list((tmp_path / "data" / "oci-hooks").glob("*"))
