@@ -132,8 +132,15 @@ def run(
     manager = NetworkManager(settings)
     try:
         with _stop_raises():
-            # a failed or interrupted setup rolls itself back; only a ready sandbox is ours
-            sandbox = manager.setup(sid, network_options, name=name)
+            # a failed or interrupted setup rolls itself back; only a ready sandbox is ours. With
+            # --rm the record names this process, so gc reclaims the sandbox if we are killed
+            sandbox = manager.setup(
+                sid,
+                network_options,
+                name=name,
+                workload_pid=os.getpid() if rm else None,
+                workload_kind="ctrnet-run",
+            )
             try:
                 if not rm:
                     sys.stderr.write(f"{sid}\n")

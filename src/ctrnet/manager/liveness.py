@@ -57,7 +57,8 @@ class Workload:
 
 
 def _start_time(pid: int, proc: str) -> int | None:
-    """Field 22 of ``<proc>/<pid>/stat``; None if there is no such process."""
+    """Field 22 of ``<proc>/<pid>/stat``; None if there is no such process (or only its zombie,
+    which no one has reaped yet)."""
     try:
         with open(os.path.join(proc, str(pid), "stat"), "rb") as fh:
             text = fh.read().decode(errors="replace")
@@ -65,6 +66,8 @@ def _start_time(pid: int, proc: str) -> int | None:
         return None
     # the command name (field 2) is in parentheses and may hold spaces or ')': split after the last
     fields = text[text.rfind(")") + 2 :].split()
+    if fields[0] in ("Z", "X"):
+        return None  # it has exited
     return int(fields[19])  # field 22 overall; fields[0] is field 3 (state)
 
 

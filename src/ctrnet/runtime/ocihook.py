@@ -248,7 +248,13 @@ def create_runtime(settings: Settings, state: Mapping[str, Any]) -> None:
         namespace_backend(settings), settings.netns_dir, f"/proc/{pid}/ns/net"
     )
     manager = NetworkManager(settings, backend=backend)
-    sandbox = manager.setup(sid, opts, name=state["annotations"].get(ANN_NAME) or None)
+    sandbox = manager.setup(  # gc reclaims it if the container dies without a poststop
+        sid,
+        opts,
+        name=state["annotations"].get(ANN_NAME) or None,
+        workload_pid=pid,
+        workload_kind="oci",
+    )
     staged = _staged(settings, sid)
     if not staged.is_dir():
         return  # config.json was not made by --print-hooks: nothing mounted to fill

@@ -44,9 +44,9 @@ def test_a_record_from_another_boot_is_dead_and_from_another_pid_namespace_is_un
     assert is_alive(Workload(pid=1, start=0, boot_id=me.boot_id, pidns="pid:[1]"))
 
 
-def _fake_proc(root: Path, pid: int, comm: str, start: int) -> None:
+def _fake_proc(root: Path, pid: int, comm: str, start: int, state: str = "S") -> None:
     (root / str(pid)).mkdir(parents=True)
-    rest = " ".join(["S"] + ["0"] * 18 + [str(start)] + ["0"] * 30)
+    rest = " ".join([state] + ["0"] * 18 + [str(start)] + ["0"] * 30)
     (root / str(pid) / "stat").write_text(f"{pid} ({comm}) {rest}\n")
     (root / "sys" / "kernel" / "random").mkdir(parents=True, exist_ok=True)
     (root / "sys" / "kernel" / "random" / "boot_id").write_text("boot\n")
@@ -58,6 +58,11 @@ def test_start_time_is_read_after_a_command_name_with_spaces_and_parens(tmp_path
     assert (w.start, w.boot_id) == (12345, "boot")
     assert is_alive(w, proc=str(tmp_path))
     assert not is_alive(Workload(pid=78, start=12345, boot_id="boot"), proc=str(tmp_path))
+
+
+def test_a_zombie_nobody_reaped_yet_is_dead(tmp_path: Path) -> None:
+    _fake_proc(tmp_path, 77, "ctrnet", 5, state="Z")
+    assert not is_alive(Workload(pid=77, start=5, boot_id="boot"), proc=str(tmp_path))
 
 
 def test_from_dict_refuses_what_is_not_a_workload() -> None:
