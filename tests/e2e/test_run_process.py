@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import os
+import select
 import signal
 import socket
 import subprocess
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -104,3 +107,53 @@ def test_no_rm_keeps_the_sandbox_until_teardown(
         done = ctrnet("teardown", sid)
     assert done.returncode == 0, done.stderr
     assert not sandbox_leftovers()
+
+
+def test_a_terminal_on_stdin_is_the_process_terminal(
+    no_leftovers: Callable[[], list[str]],
+    ctrnet_env: Mapping[str, str],
+    prefix: str,
+    sandbox_leftovers: Callable[[], list[str]],
+) -> None:
+    master, slave = os.openpty()
+    proc = subprocess.Popen(
+        [*CTRNET, "run", "--id", f"{prefix}-tty", "--", "sh", "-c",
+         "tty; read line; echo got:$line; exit 3"],
+        env=dict(ctrnet_env), stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+    )  # fmt: skip
+    os.close(slave)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"/dev/pts/" not in seen and time.monotonic() < deadline:
+            seen += _read_some(master)
+        os.write(master, b"typed here\n")
+        while b"got:typed here" not in seen and time.monotonic() < deadline:
+            seen += _read_some(master)
+        assert proc.wait(timeout=60) == 3
+    finally:
+        stop_popen(proc)
+        os.close(master)
+    text = seen.decode(errors="replace")
+    assert "/dev/pts/" in text and "got:typed here" in text, text
+    assert not sandbox_leftovers()
+
+
+def _read_some(fd: int) -> bytes:
+    ready, _, _ = select.select([fd], [], [], 1)
+    if not ready:
+        return b""
+    try:
+        return os.read(fd, 4096)
+    except OSError:  # EIO: the other side closed
+        return b""
+
+
+def stop_popen(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
