@@ -155,7 +155,10 @@ class CNI:
                 f"{rt.container_id!r} interface {rt.ifname!r}; ADD it before CHECK"
             )
         prev = self._prev_result(entry, conf)
+        # CHECK must see the ADD's parameters: replay what the caller leaves out, as DEL does
         caps = rt.capability_args or entry.capability_args
+        if not rt.args:
+            args = with_ignore_unknown(p for p in entry.args if p[0] != "IgnoreUnknown")
         paths = [self.exec.find(p.type, self.path) for p in conf.plugins]
         for plugin, path in zip(conf.plugins, paths, strict=True):
             stdin = request_bytes(

@@ -313,9 +313,9 @@ def test_del_reads_legacy_bare_result_cache(lab: Lab) -> None:
 
 def test_check_forward_with_cached_result(lab: Lab, three: Three) -> None:
     conf = three()
-    lab.cni.add(conf, rt(capability_args=PORTS))
+    lab.cni.add(conf, rt(args=(("K8S_POD_NAME", "web"),), capability_args=PORTS))
     lab.log.unlink()
-    lab.cni.check(conf, rt())
+    lab.cni.check(conf, rt())  # nothing but the attachment: the rest is replayed from the cache
     calls = lab.calls()
     assert [(c["command"], c["type"]) for c in calls] == [
         ("CHECK", "t1"),
@@ -324,6 +324,7 @@ def test_check_forward_with_cached_result(lab: Lab, three: Three) -> None:
     ]
     assert all(c["stdin"]["prevResult"]["ips"] for c in calls)
     assert calls[1]["stdin"]["runtimeConfig"] == PORTS
+    assert {c["env"]["CNI_ARGS"] for c in calls} == {"IgnoreUnknown=1;K8S_POD_NAME=web"}
 
 
 def test_check_finds_missing_resource(lab: Lab, three: Three) -> None:
