@@ -12,13 +12,13 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ctrnet._errors import CtrnetError
 from ctrnet._settings import Settings
 
-__all__ = ["REQUIRED_PLUGINS", "Check", "run_checks"]
+__all__ = ["REQUIRED_PLUGINS", "Check", "HostProbe", "run_checks"]
 
 #: plugins the default network (nerdctl's conflist) and ``ctrnet run`` use
 REQUIRED_PLUGINS = ("bridge", "host-local", "portmap", "firewall", "tuning")
@@ -39,6 +39,17 @@ class Check:
         return {"name": self.name, "status": self.status, "detail": self.detail, "fix": self.fix}
 
 
+@dataclass(frozen=True)
+class HostProbe:
+    """Where the checks look (replaceable, so tests can break a precondition without breaking
+    the host): command lookup, the effective UID, and two files under /proc."""
+
+    which: Callable[[str], str | None] = field(default=shutil.which)
+    euid: Callable[[], int] = field(default=os.geteuid)
+    proc_status: str = "/proc/self/status"
+    ip_forward: str = "/proc/sys/net/ipv4/ip_forward"
+
+
 def _plugins(settings: Settings) -> list[Check]:
     from ctrnet.cni import CNI
 
@@ -52,13 +63,19 @@ def _plugins(settings: Settings) -> list[Check]:
             info = cni.version_info(plugin)
         except CtrnetError as exc:
             missing = "not found" in str(exc)
+            fix = (
+                "install containernetworking-plugins (apt-get install "
+                "containernetworking-plugins) or point CNI_PATH / --cni-path at them"
+                if missing
+                else f"the {plugin} plugin found in {where} fails its CNI VERSION call; "
+                "reinstall containernetworking-plugins or remove the broken binary"
+            )
             out.append(
                 Check(
                     name,
                     "fail" if required else "warn",
                     f"not found in {where}" if missing else str(exc),
-                    "install containernetworking-plugins (apt-get install "
-                    "containernetworking-plugins) or point CNI_PATH / --cni-path at them",
+                    fix,
                 )
             )
             continue
@@ -67,8 +84,8 @@ def _plugins(settings: Settings) -> list[Check]:
     return out
 
 
-def _firewall() -> list[Check]:
-    iptables = shutil.which("iptables")
+def _firewall(probe: HostProbe) -> list[Check]:
+    iptables = probe.which("iptables")
     if iptables is None:
         return [
             Check(
@@ -82,7 +99,7 @@ def _firewall() -> list[Check]:
     text = proc.stdout.strip() or proc.stderr.strip()
     backend = "nf_tables" if "nf_tables" in text else "legacy" if "legacy" in text else "unknown"
     checks = [Check("iptables", "ok", f"{text} (backend: {backend})")]
-    if backend == "nf_tables" and shutil.which("nft") is None:
+    if backend == "nf_tables" and probe.which("nft") is None:
         checks.append(
             Check(
                 "nft",
@@ -94,11 +111,16 @@ def _firewall() -> list[Check]:
     return checks
 
 
-def _ip_forward() -> Check:
+def _ip_forward(probe: HostProbe) -> Check:
     try:
-        value = Path("/proc/sys/net/ipv4/ip_forward").read_text().strip()
+        value = Path(probe.ip_forward).read_text().strip()
     except OSError as exc:
-        return Check("ip_forward", "warn", f"cannot read net.ipv4.ip_forward: {exc}", "")
+        return Check(
+            "ip_forward",
+            "warn",
+            f"cannot read net.ipv4.ip_forward: {exc}",
+            "check that /proc is mounted, then `sysctl net.ipv4.ip_forward`",
+        )
     if value == "1":
         return Check("ip_forward", "ok", "net.ipv4.ip_forward = 1")
     return Check(
@@ -110,11 +132,11 @@ def _ip_forward() -> Check:
     )
 
 
-def _privileges() -> Check:
-    if os.geteuid() == 0:
+def _privileges(probe: HostProbe) -> Check:
+    if probe.euid() == 0:
         return Check("privileges", "ok", "running as root")
     try:
-        status = Path("/proc/self/status").read_text()
+        status = Path(probe.proc_status).read_text()
     except OSError:
         status = ""
     match = re.search(r"^CapEff:\s*([0-9a-f]+)$", status, re.M)
@@ -154,7 +176,13 @@ def _default_subnet(settings: Settings) -> Check:
         # a missing conf dir holds no default network; don't let the store create it
         existing = NetworkStore(settings).default() if os.path.isdir(settings.conf_dir) else None
     except (CtrnetError, OSError) as exc:
-        return Check("default subnet", "warn", f"cannot read {settings.conf_dir}: {exc}", "")
+        return Check(
+            "default subnet",
+            "warn",
+            f"cannot read {settings.conf_dir}: {exc}",
+            f"fix the files or permissions of {settings.conf_dir}, or choose another directory "
+            "with --cni-netconfpath / NETCONFPATH",
+        )
     if existing is not None:
         subnets = ", ".join(str(s) for s in existing.subnets) or "no subnet"
         return Check(
@@ -187,13 +215,13 @@ def _default_subnet(settings: Settings) -> Check:
     )
 
 
-def _tools() -> list[Check]:
+def _tools(probe: HostProbe) -> list[Check]:
     out = []
     for tool, why, pkg in (
         ("runc", "ctrnet run --rootfs/--bundle", "runc"),
         ("ctr", "ctr run --with-ns (containerd)", "containerd"),
     ):
-        path = shutil.which(tool)
+        path = probe.which(tool)
         if path:
             out.append(Check(tool, "ok", f"{path} (for {why})"))
         else:
@@ -203,17 +231,18 @@ def _tools() -> list[Check]:
     return out
 
 
-def run_checks(settings: Settings) -> list[Check]:
-    """Every check, in a stable order."""
+def run_checks(settings: Settings, probe: HostProbe | None = None) -> list[Check]:
+    """Every check, in a stable order; ``probe`` defaults to the real host."""
+    host = probe or HostProbe()
     steps: list[Callable[[], list[Check]]] = [
-        lambda: [_privileges()],
+        lambda: [_privileges(host)],
         lambda: _plugins(settings),
-        _firewall,
-        lambda: [_ip_forward()],
+        lambda: _firewall(host),
+        lambda: [_ip_forward(host)],
         lambda: [_writable("conf dir", settings.conf_dir, "--cni-netconfpath / NETCONFPATH")],
         lambda: [_writable("data root", settings.data_root, "--data-root / CTRNET_DATA_ROOT")],
         lambda: [_default_subnet(settings)],
-        _tools,
+        lambda: _tools(host),
     ]
     checks: list[Check] = []
     for step in steps:
