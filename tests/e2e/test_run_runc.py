@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from ctrnet._settings import Settings
 from tests.e2e.conftest import CTRNET, stop
+from tests.support.rootfs import write_bundle
 
 pytestmark = pytest.mark.e2e
 
@@ -130,3 +132,29 @@ def test_two_containers_on_one_network_reach_each_other_by_name(
             stop(proc)
         removed = ctrnet("network", "rm", network)
     assert removed.returncode == 0, removed.stderr
+
+
+def test_run_bundle_leaves_the_users_bundle_alone_and_returns_the_exit_code(
+    no_leftovers: Callable[[], list[str]],
+    sandbox_leftovers: Callable[[], list[str]],
+    ctrnet: Ctrnet,
+    e2e_settings: Settings,
+    rootfs: Path,
+    tmp_path: Path,
+    prefix: str,
+) -> None:
+    bundle = write_bundle(
+        tmp_path / "bundle", rootfs, ["false"], env=("PATH=/bin", "MINE=1"), hostname="theirs"
+    )
+    before = (bundle / "config.json").read_bytes()
+    done = ctrnet(
+        "run", "--id", f"{prefix}-bun", "--hostname", f"{prefix}box", "--dns", "127.0.0.1",
+        "--bundle", str(bundle), "--", "sh", "-c", "hostname; cat /etc/hosts; echo $MINE; exit 5",
+    )  # fmt: skip
+    assert done.returncode == 5, done.stderr
+    name, rest = done.stdout.split("\n", 1)
+    assert name == f"{prefix}box"  # the sandbox's hostname over the bundle's
+    assert f"{prefix}box" in rest and rest.endswith("\n1\n")  # its hosts file; the bundle's env
+    assert (bundle / "config.json").read_bytes() == before
+    assert not list(Path(e2e_settings.data_root, "bundles").glob("*"))  # private copy removed
+    assert not sandbox_leftovers()
