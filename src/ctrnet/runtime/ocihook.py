@@ -233,6 +233,26 @@ def _sandbox_id(state: Mapping[str, Any]) -> str:
     return str(notes.get(ANN_SANDBOX) or state["id"])
 
 
+def _check_own_namespace(pid: int, container_id: str) -> None:
+    """Refuse a container in the hook's own (the host's) network namespace: attaching networks
+    there would put the sandbox's interfaces and routes on the host."""
+    try:
+        theirs = os.stat(f"/proc/{pid}/ns/net")
+    except OSError as exc:
+        raise ValidationError(
+            f"cannot read the network namespace of container pid {pid}: {exc.strerror}",
+            option="stdin",
+        ) from None
+    ours = os.stat("/proc/self/ns/net")
+    if (theirs.st_dev, theirs.st_ino) == (ours.st_dev, ours.st_ino):
+        raise ValidationError(
+            f"container {container_id} shares the host's network namespace; give it its own "
+            '({"type": "network"} in linux.namespaces of config.json; `ctrnet oci-hook --merge` '
+            "adds it)",
+            option="config.json",
+        )
+
+
 def create_runtime(settings: Settings, state: Mapping[str, Any]) -> None:
     """Set the sandbox up in the container's namespace and fill the staged files."""
     from ctrnet.manager import NetworkManager
@@ -244,6 +264,7 @@ def create_runtime(settings: Settings, state: Mapping[str, Any]) -> None:
         raise ValidationError("OCI state has no pid; createRuntime needs the container's pid")
     sid = _sandbox_id(state)
     opts = options_from_annotations(state["annotations"])
+    _check_own_namespace(pid, str(state["id"]))
     backend = _PinningBackend(
         namespace_backend(settings), settings.netns_dir, f"/proc/{pid}/ns/net"
     )

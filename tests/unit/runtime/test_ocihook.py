@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from ctrnet.manager.options import NetworkOptions
 from ctrnet.runtime.ocihook import (
     ANN_OPTIONS,
     ANN_SANDBOX,
+    create_runtime,
     hook_fragment,
     options_from_annotations,
     options_to_annotation,
@@ -76,4 +78,25 @@ def test_print_hooks_refuses_a_bad_id(tmp_path: Path) -> None:
     settings = Settings(data_root=str(tmp_path / "data"))
     with pytest.raises(ValidationError, match="invalid sandbox ID"):
         hook_fragment(settings, "../x", NetworkOptions())
+    assert not (tmp_path / "data").exists()
+
+
+def test_create_runtime_refuses_a_container_in_the_host_namespace(tmp_path: Path) -> None:
+    settings = Settings(
+        conf_dir=str(tmp_path / "net.d"),
+        data_root=str(tmp_path / "data"),
+        cache_dir=str(tmp_path / "cache"),
+        netns_dir=str(tmp_path / "netns"),
+    )
+    state = parse_state(json.dumps({"id": "c1", "pid": os.getpid()}).encode())
+    with pytest.raises(ValidationError, match="container c1 shares the host's network namespace"):
+        create_runtime(settings, state)
+    assert not any(Path(tmp_path, d).exists() for d in ("data", "cache", "netns"))
+
+
+def test_create_runtime_names_a_pid_that_is_gone(tmp_path: Path) -> None:
+    settings = Settings(data_root=str(tmp_path / "data"), netns_dir=str(tmp_path / "netns"))
+    state = parse_state(json.dumps({"id": "c1", "pid": 2**22 + 1}).encode())
+    with pytest.raises(ValidationError, match=f"container pid {2**22 + 1}"):
+        create_runtime(settings, state)
     assert not (tmp_path / "data").exists()
