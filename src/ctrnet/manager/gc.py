@@ -149,11 +149,18 @@ class _Collector:
         lease_dirs = self._lease_dirs(conf, [r for r, _ in stale], orphan_cache)
         stale_ips = self._stale_ips(stale, orphan_cache, lease_dirs, stale_ids)
 
-        for record, why in stale:
-            self._act(
+        failed = {
+            record.id
+            for record, why in stale
+            if not self._act(
                 Reclaimed("sandbox", record.id, why),
                 partial(self.mgr.cleanup, record.id, gc_lock_held=True),
             )
+        }
+        if failed:  # their records stay (state removing) and still own what is left: keep it
+            kept = [(r, why) for r, why in stale if r.id in failed]
+            stale_ips -= self._stale_ips(kept, [], lease_dirs, failed)
+            stale_ids -= failed
         for entry in orphan_cache:
             self._act(
                 Reclaimed(
@@ -176,16 +183,18 @@ class _Collector:
         self._cni_gc(conf)
         return self.report
 
-    def _act(self, item: Reclaimed, apply: Callable[[], object]) -> None:
+    def _act(self, item: Reclaimed, apply: Callable[[], object]) -> bool:
+        """Apply (unless dry run) and report ``item``; False if applying it failed."""
         if self.dry_run:
             self.report.reclaimed.append(item)
-            return
+            return True
         try:
             apply()
         except (CtrnetError, OSError) as exc:
             self.report.errors.append(f"{item.kind} {item.name}: {exc}")
-            return
+            return False
         self.report.reclaimed.append(item)
+        return True
 
     # --- what exists -----------------------------------------------------------------------------
 
