@@ -113,7 +113,7 @@ def _only_ctrnet_errors(fn: Any, value: Any) -> None:
         fn(value)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=wire_garbage)
 def test_wire_shaped_garbage_raises_only_ctrnet_errors(value: dict[str, Any]) -> None:
     _only_ctrnet_errors(parse_result, value)
@@ -124,7 +124,7 @@ def test_wire_shaped_garbage_raises_only_ctrnet_errors(value: dict[str, Any]) ->
         _only_ctrnet_errors(lambda d, v=v: parse_result(d, v), value)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=json_values)
 def test_arbitrary_json_raises_only_ctrnet_errors(value: Any) -> None:
     _only_ctrnet_errors(parse_result, json.dumps(value).encode())
@@ -132,13 +132,13 @@ def test_arbitrary_json_raises_only_ctrnet_errors(value: Any) -> None:
     _only_ctrnet_errors(parse_error, json.dumps(value).encode())
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(raw=st.binary(max_size=64))
 def test_arbitrary_bytes_raise_only_ctrnet_errors(raw: bytes) -> None:
     _only_ctrnet_errors(parse_result, raw)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=st.text(max_size=12))
 def test_version_parsing_raises_only_ctrnet_errors_and_orders_consistently(text: str) -> None:
     try:
