@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from ctrnet._errors import PluginExecError, PluginTimeout
-from ctrnet.cni import CNI, NetworkConfigList, SubprocessExec
+from ctrnet.cni import CNI, NetworkConfigList, RuntimeConf, SubprocessExec
 from tests.support.testplugin import install
 from tests.unit.cni.conftest import Lab
 
@@ -151,3 +151,12 @@ def test_text_file_busy_gives_up_after_the_retries(
     finally:
         os.close(fd)
     assert sleeps == [0.25, 0.25, 0.25]
+
+
+def test_plugin_that_cannot_be_executed_is_a_clear_error(lab: Lab) -> None:
+    (lab.bin / "t2").chmod(0o644)  # found (libcni does not check the exec bit), but not runnable
+    conf = lab.conf({"type": "t1"}, {"type": "t2"})
+    with pytest.raises(PluginExecError, match=r"cannot execute .*/t2: Permission denied"):
+        lab.cni.add(conf, RuntimeConf(container_id="c1", netns="/proc/self/ns/net"))
+    assert [c["command"] for c in lab.calls()] == ["ADD", "DEL"]  # t1 rolled back
+    assert lab.held() == [] and lab.cache_files() == []
