@@ -20,6 +20,11 @@ from _variants import Handle, Variant
 __all__ = ["run_concurrency"]
 
 
+def _short(msg: str) -> str:
+    """At most ~1.5 kB of an error: its start and its end (where a traceback's exception is)."""
+    return msg if len(msg) <= 1500 else msg[:300] + " ... " + msg[-1200:]
+
+
 def _batch(
     fn: Callable[[Handle], None], handles: Sequence[Handle], at_once: bool
 ) -> tuple[float, list[Handle], list[str]]:
@@ -33,7 +38,7 @@ def _batch(
             fn(h)
         except Exception as exc:
             with lock:
-                errors.append(f"{h.netns}: {type(exc).__name__}: {exc}"[:500])
+                errors.append(_short(f"{h.netns}: {type(exc).__name__}: {exc}"))
         else:
             with lock:
                 ok.append(h)
@@ -73,7 +78,7 @@ def _one_run(v: Variant, n: int, at_once: bool) -> dict[str, Any]:
             try:
                 v.teardown(h)
             except Exception as exc:
-                down_errors.append(f"{h.netns}: retry: {exc}"[:500])
+                down_errors.append(_short(f"{h.netns}: retry: {exc}"))
             else:
                 v.done(h)
     what = f"{v.label} ({n} {'at once' if at_once else 'in turn'})"

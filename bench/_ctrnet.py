@@ -137,7 +137,10 @@ class CliVariant(LibraryVariant):
             [CTRNET, *args], env=self.env, capture_output=True, text=True, check=False
         )
         if proc.returncode != 0:
-            raise BenchError(f"ctrnet {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
+            err = proc.stderr.strip()
+            if len(err) > 1200:  # keep the end: the exception and its message
+                err = err[:200] + " ... " + err[-1000:]
+            raise BenchError(f"ctrnet {' '.join(args)} failed ({proc.returncode}): {err}")
         return proc.stdout
 
     def setup(self, h: Handle) -> None:
