@@ -7,7 +7,6 @@ syncs never interleave; files are rewritten in place because they are bind-mount
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -79,62 +78,14 @@ def sync(store: RecordStore, networks: Sequence[str], *, default_network: str = 
     wanted = set(networks)
     records = [r for r in store.all() if r.state == "ready" and r.mode != "container"]
     default = _default_network(records, default_network)
-    jobs = [
-        (record.hosts_path, _block(record, records, default))
-        for record in records
-        if record.hosts_path and wanted.intersection(record.network_names())
-    ]
-    return _rewrite_all(jobs)
-
-
-#: at most this many hosts files are rewritten at once (their fsyncs then share disk flushes)
-_PARALLEL_REWRITES = 8
-
-
-def _rewrite_all(jobs: Sequence[tuple[str, str]]) -> int:
-    """Rewrite every ``(path, block)``; how many files existed. Several at once when there are
-    many, so that a network with N sandboxes does not pay N fsyncs one after another."""
-    if len(jobs) <= 1:
-        return sum(_rewrite_one(path, block) for path, block in jobs)
-    pending = list(jobs)
-    results: list[int] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def worker() -> None:
-        while True:
-            with lock:
-                if not pending or errors:
-                    return
-                path, block = pending.pop()
-            try:
-                done = _rewrite_one(path, block)
-            except BaseException as exc:
-                with lock:
-                    errors.append(exc)
-                return
-            with lock:
-                results.append(done)
-
-    threads = [
-        threading.Thread(target=worker, name="ctrnet-hosts", daemon=True)
-        for _ in range(min(_PARALLEL_REWRITES, len(jobs)))
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    return sum(results)
-
-
-def _rewrite_one(path: str, block: str) -> int:
-    try:
-        rewrite_hosts_file_existing(path, block)
-    except FileNotFoundError:
-        return 0
-    return 1
+    changed = 0
+    for record in records:
+        if not record.hosts_path or not wanted.intersection(record.network_names()):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            rewrite_hosts_file_existing(record.hosts_path, _block(record, records, default))
+            changed += 1
+    return changed
 
 
 def rewrite_hosts_file_existing(path: str, block: str) -> None:
