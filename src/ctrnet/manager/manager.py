@@ -21,6 +21,8 @@ from ctrnet._errors import (
     InvalidConfig,
     MultipleErrors,
     NetworkNotFound,
+    PluginError,
+    PluginExecError,
     PluginNotFound,
     SandboxExists,
     SandboxNotFound,
@@ -207,9 +209,11 @@ class NetworkManager:
         """
         record.networks = [n for n in record.networks if n.added]
         errors = impl.cleanup(record)
-        if errors and all(isinstance(e, PluginNotFound) for e in _flat(errors)):
-            # the plugins whose DEL failed are not installed, so they never ran in this setup
-            # and left nothing; only the namespace (kept for a retry of such DELs) has to go
+        if errors and all(_left_nothing(e, exc) for e in _flat(errors)):
+            # every DEL that failed belongs to a plugin that never ran (not installed) or that
+            # refused this configuration on ADD with the very same error (e.g. an unknown
+            # ingress policy, a missing dhcp daemon): they made nothing, so only the namespace
+            # (kept for a retry of such DELs) has to go
             errors = self._remove_owned_namespace(record)
         with self.ctx.store.lock_all():
             try:
@@ -476,6 +480,19 @@ def _workload(pid: int, kind: str) -> dict[str, Any]:
             option="workload_pid",
             value=str(pid),
         ) from None
+
+
+def _left_nothing(error: BaseException, add_error: BaseException) -> bool:
+    """Whether a DEL ``error`` during rollback shows that its plugin created nothing."""
+    if isinstance(error, PluginNotFound):
+        return True
+    return (
+        isinstance(error, PluginError)
+        and isinstance(add_error, PluginError)
+        and not isinstance(error, PluginExecError)
+        and (error.plugin, error.network, error.code, error.msg)
+        == (add_error.plugin, add_error.network, add_error.code, add_error.msg)
+    )
 
 
 def _flat(errors: list[BaseException]) -> list[BaseException]:
