@@ -50,3 +50,18 @@ def test_multiple_errors_flatten_and_keep_exit_code() -> None:
     assert len(outer.errors) == 3
     assert outer.exit_code == 3
     assert str(outer).startswith("teardown: 3 error(s):")
+
+
+def test_error_notes_are_printed_after_the_error(capsys: pytest.CaptureFixture[str]) -> None:
+    err = PluginError("no IP", plugin="bridge", network="n1", command="ADD")
+    err.add_note("while rolling back sandbox 's1': plugin 'portmap' failed (DEL): boom")
+    print_error(err, "table")
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("Error: plugin 'bridge' network 'n1' failed (ADD): no IP")
+    assert (
+        lines[1] == "  note: while rolling back sandbox 's1': plugin 'portmap' failed (DEL): boom"
+    )
+    print_error(err, "json")
+    assert json.loads(capsys.readouterr().err)["notes"] == [
+        "while rolling back sandbox 's1': plugin 'portmap' failed (DEL): boom"
+    ]

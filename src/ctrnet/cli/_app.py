@@ -125,10 +125,16 @@ def state() -> CliState:
 
 def print_error(exc: CtrnetError, fmt: str) -> None:
     """Print one error the way docker/nerdctl do: ``Error: ...`` on stderr, or JSON."""
+    notes = [str(n) for n in getattr(exc, "__notes__", ())]
     if fmt == "json":
-        sys.stderr.write(json.dumps(exc.to_dict()) + "\n")
+        data = exc.to_dict()
+        if notes:
+            data["notes"] = notes
+        sys.stderr.write(json.dumps(data) + "\n")
     else:
         sys.stderr.write(f"Error: {exc}\n")
+        for note in notes:  # e.g. what a rollback could not undo
+            sys.stderr.write(f"  note: {note}\n")
 
 
 def run(args: Sequence[str]) -> None:
