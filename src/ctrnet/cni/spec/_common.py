@@ -1,4 +1,4 @@
-"""Pieces every result version shares: DNS and the plain ``dst``/``gw`` route."""
+"""Pieces every result version shares: DNS, the plain ``dst``/``gw`` route, the version check."""
 
 from __future__ import annotations
 
@@ -6,9 +6,18 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any
 
+from ctrnet._errors import IncompatibleVersion
 from ctrnet.cni.spec._fields import Reader, put
 
-__all__ = ["DNS", "BasicRoute"]
+__all__ = ["DNS", "BasicRoute", "read_version"]
+
+
+def read_version(r: Reader, version: str | None, supported: tuple[str, ...], who: str) -> str:
+    """The result's ``cniVersion`` (else *version*, else 0.1.0), refused unless in *supported*."""
+    v = r.text("cniVersion") or version or "0.1.0"
+    if v not in supported:
+        raise IncompatibleVersion(v, supported, who)
+    return v
 
 
 @dataclass(frozen=True, slots=True)

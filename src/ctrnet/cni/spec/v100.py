@@ -15,9 +15,8 @@ from ipaddress import (
 )
 from typing import Any
 
-from ctrnet._errors import IncompatibleVersion
 from ctrnet.cni.spec import v020, v040
-from ctrnet.cni.spec._common import DNS, BasicRoute
+from ctrnet.cni.spec._common import DNS, BasicRoute, read_version
 from ctrnet.cni.spec._fields import Reader, put
 
 __all__ = ["CONVERTERS", "SUPPORTED_VERSIONS", "IPConfig", "Interface", "Result", "Route"]
@@ -157,9 +156,7 @@ class Result:
     def from_dict(cls, data: Mapping[str, Any], version: str | None = None) -> Result:
         """Parse wire JSON; *version* is used when the data has no ``cniVersion``."""
         r = Reader(data, "", "CNI result")
-        v = r.text("cniVersion") or version or "0.1.0"
-        if v not in SUPPORTED_VERSIONS:
-            raise IncompatibleVersion(v, SUPPORTED_VERSIONS, "1.x result")
+        v = read_version(r, version, SUPPORTED_VERSIONS, "1.x result")
         return cls(
             v,
             [Interface.read(x) for x in r.children("interfaces")],
