@@ -10,6 +10,7 @@ import contextlib
 import errno
 import json
 import os
+import select
 import signal
 import subprocess
 import time
@@ -84,7 +85,7 @@ class SubprocessExec:
         attempt = 0
         while True:
             try:
-                proc = subprocess.Popen(
+                proc = _PluginProcess(
                     [path],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
@@ -125,6 +126,28 @@ class SubprocessExec:
                         pipe.close()
             proc.wait()
             return b"", b""
+
+
+class _PluginProcess(subprocess.Popen[bytes]):
+    """A Popen whose timed ``wait`` (the end of ``communicate(timeout=...)``) sleeps on a pidfd
+    until the plugin exits, instead of polling with sleeps of 0.5 ms and more; the polling cost
+    0.1-0.6 ms per plugin call here, more the busier the machine."""
+
+    def wait(self, timeout: float | None = None) -> int:
+        if timeout is not None and self.returncode is None:
+            try:
+                pidfd = os.pidfd_open(self.pid)
+            except OSError:  # no pidfd (old kernel) or already reaped: the polling wait
+                return super().wait(timeout)
+            try:
+                poller = select.poll()  # not select(): the fd may be above FD_SETSIZE
+                poller.register(pidfd, select.POLLIN)
+                ready = poller.poll(max(timeout, 0.0) * 1000)
+            finally:
+                os.close(pidfd)
+            if not ready:
+                raise subprocess.TimeoutExpired(self.args, timeout)
+        return super().wait(timeout)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
