@@ -194,20 +194,7 @@ class CNI:
         if netns and os.path.isabs(netns) and not os.path.exists(netns):  # manager core: GUIDs stay
             netns = ""  # gone already: plugins release what lives outside it
         run = RuntimeConf(container_id=rt.container_id, netns=netns, ifname=rt.ifname, args=rt.args)
-        errors: list[BaseException] = []
-        for plugin in reversed(conf.plugins):
-            try:
-                plugin_path = self.exec.find(plugin.type, self.path)
-                stdin = request_bytes(
-                    plugin,
-                    name=conf.name,
-                    cni_version=conf.cni_version,
-                    prev_result=prev,
-                    capability_args=caps,
-                )
-                self._call(plugin, plugin_path, "DEL", stdin, conf, run, args)
-            except CtrnetError as exc:
-                errors.append(exc)
+        errors = self._del_chain(conf, run, args, prev, caps)
         if errors:
             raise_collected(errors, f"network {conf.name!r}: DEL")
         cache.remove_entry(path)
@@ -387,6 +374,31 @@ class CNI:
             cni_version=conf.cni_version,
         )
 
+    def _del_chain(
+        self,
+        conf: NetworkConfigList,
+        rt: RuntimeConf,
+        args: Sequence[tuple[str, str]],
+        prev: dict[str, Any] | None,
+        caps: Mapping[str, Any],
+    ) -> list[BaseException]:
+        """DEL every plugin in reverse order, each even if an earlier one fails; the errors."""
+        errors: list[BaseException] = []
+        for plugin in reversed(conf.plugins):
+            try:
+                path = self.exec.find(plugin.type, self.path)
+                stdin = request_bytes(
+                    plugin,
+                    name=conf.name,
+                    cni_version=conf.cni_version,
+                    prev_result=prev,
+                    capability_args=caps,
+                )
+                self._call(plugin, path, "DEL", stdin, conf, rt, args)
+            except CtrnetError as exc:
+                errors.append(exc)
+        return errors
+
     def _rollback(
         self,
         conf: NetworkConfigList,
@@ -401,20 +413,7 @@ class CNI:
             prev = self._in_list_version(prev, conf, tolerant=True)
         else:
             prev = None
-        errors: list[BaseException] = []
-        for plugin in reversed(conf.plugins):
-            try:
-                path = self.exec.find(plugin.type, self.path)
-                stdin = request_bytes(
-                    plugin,
-                    name=conf.name,
-                    cni_version=conf.cni_version,
-                    prev_result=prev,
-                    capability_args=rt.capability_args,
-                )
-                self._call(plugin, path, "DEL", stdin, conf, rt, args)
-            except CtrnetError as exc:
-                errors.append(exc)
+        errors = self._del_chain(conf, rt, args, prev, rt.capability_args)
         if not errors:
             try:
                 cache.remove_entry(self._cache_file(conf, rt))
