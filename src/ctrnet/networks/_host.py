@@ -19,6 +19,7 @@ __all__ = [
     "delete_bridge",
     "delete_isolation_rules",
     "isolation_rules",
+    "link_exists",
     "remove_lease_dir",
 ]
 
@@ -38,6 +39,11 @@ def _link_kind(name: str) -> str | None:
     if not data:
         return None
     return str(data[0].get("linkinfo", {}).get("info_kind", ""))
+
+
+def link_exists(name: str) -> bool:
+    """Whether the host (this network namespace) has a link ``name`` (read-only look-up)."""
+    return os.path.lexists(f"/sys/class/net/{name}")
 
 
 def delete_bridge(name: str) -> bool:

@@ -70,8 +70,9 @@ class NetworkStore:
     """Networks in ``settings.conf_dir``: reads under a shared lock, writes under an exclusive one.
 
     ``platform`` (a name or a ``ctrnet.platform.Platform``) defaults to ``settings.platform``;
-    ``host_subnets`` reads the host's routes and addresses and ``probe_policy`` asks the installed
-    firewall plugin whether it accepts an ``ingressPolicy`` (both replaceable for tests).
+    ``host_subnets`` reads the host's routes and addresses, ``probe_policy`` asks the installed
+    firewall plugin whether it accepts an ``ingressPolicy`` and ``link_exists`` tells whether a
+    host link (a macvlan / ipvlan parent) exists (all replaceable for tests).
     """
 
     def __init__(
@@ -81,6 +82,7 @@ class NetworkStore:
         *,
         host_subnets: Callable[[], builtins.list[UsedSubnet]] | None = None,
         probe_policy: Callable[[str], PolicyProbe] | None = None,
+        link_exists: Callable[[str], bool] | None = None,
     ) -> None:
         self.settings = settings
         if platform is None:
@@ -89,6 +91,7 @@ class NetworkStore:
         self.default_name, self.default_driver = _platform_defaults(self.platform)
         self._host_subnets = host_subnets or subnets.host_subnets
         self._probe_policy = probe_policy or (lambda p: probe_ingress_policy(self.settings, p))
+        self._link_exists = link_exists or _host.link_exists
         #: this process can touch the platform's host (check routes, delete bridges)
         self.native = self.platform == "linux" and sys.platform.startswith("linux")
 
@@ -283,6 +286,8 @@ class NetworkStore:
             driver, cfg, section, bridge=bridge, internal=opts.internal, want_ips=want_ips
         )
         if self.native:
+            if driver in ("macvlan", "ipvlan") and cfg.parent:
+                self._check_parent(driver, cfg.parent)
             self._check_plugins([p["type"] for p in plugins] + [section.get("type", "")])
             if driver == "bridge" and not cfg.icc:
                 self._check_isolation()
@@ -333,6 +338,17 @@ class NetworkStore:
             raise ConflictError(
                 f"a link named {bridge} already exists on the host; choose another "
                 "com.docker.network.bridge.name"
+            )
+
+    def _check_parent(self, driver: str, parent: str) -> None:
+        """A macvlan / ipvlan parent must be a host link: the plugin fails every attach without."""
+        if not self._link_exists(parent):
+            raise ValidationError(
+                f"parent link {parent!r} of the {driver} network does not exist on this host "
+                f"(no /sys/class/net/{parent}); pass an existing interface with -o parent=NAME "
+                "(`ip link` lists them), or create the link first",
+                option="parent",
+                value=parent,
             )
 
     def _check_plugins(self, types: Sequence[str]) -> None:

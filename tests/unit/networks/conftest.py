@@ -16,6 +16,8 @@ HOST = [
     UsedSubnet(ipaddress.ip_network("192.0.2.0/24"), "host route 192.0.2.0/24 dev eth0"),
     UsedSubnet(ipaddress.ip_network("10.4.2.0/24"), "host route 10.4.2.0/24 dev vpn0"),
 ]
+#: the links the stand-in host has (macvlan / ipvlan parents are checked against these)
+HOST_LINKS = ("lo", "eth0", "ens9", "vpn0")
 
 
 @pytest.fixture
@@ -33,6 +35,7 @@ def make_store(settings: Settings) -> Callable[..., NetworkStore]:
             platform,
             host_subnets=lambda: list(view),
             probe_policy=lambda policy: PolicyProbe(policy, firewall, "probe says so"),
+            link_exists=lambda name: name in HOST_LINKS,
         )
 
     return make
