@@ -16,7 +16,14 @@ from typing import Any
 from ctrnet._errors import ValidationError
 from ctrnet._fs import atomic_write
 
-__all__ = ["OCI_VERSION", "default_config", "load_config", "stage_bundle", "with_process_args"]
+__all__ = [
+    "OCI_VERSION",
+    "default_config",
+    "load_config",
+    "read_config_json",
+    "stage_bundle",
+    "with_process_args",
+]
 
 OCI_VERSION = "1.0.2"
 
@@ -136,21 +143,28 @@ def default_config(
     return config
 
 
-def load_config(bundle: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read ``<bundle>/config.json``; the error names the file and what is wrong with it."""
+def read_config_json(bundle: str | os.PathLike[str], *, option: str, usage: str) -> Any:
+    """The decoded ``<bundle>/config.json``; a missing or unreadable one is a ValidationError
+    naming the file and *option* (*usage*: "--bundle must be", for "... an OCI bundle directory")."""
     path = Path(bundle, "config.json")
     try:
-        data = json.loads(path.read_bytes())
+        return json.loads(path.read_bytes())
     except FileNotFoundError:
         raise ValidationError(
-            f"{path} does not exist; --bundle must be an OCI bundle directory (see `runc spec`)",
-            option="bundle",
+            f"{path} does not exist; {usage} an OCI bundle directory (see `runc spec`)",
+            option=option,
             value=str(bundle),
         ) from None
     except (OSError, ValueError) as exc:
         raise ValidationError(
-            f"{path} is not a readable JSON OCI config: {exc}", option="bundle", value=str(bundle)
+            f"{path} is not a readable JSON OCI config: {exc}", option=option, value=str(bundle)
         ) from None
+
+
+def load_config(bundle: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read ``<bundle>/config.json``; the error names the file and what is wrong with it."""
+    path = Path(bundle, "config.json")
+    data = read_config_json(bundle, option="bundle", usage="--bundle must be")
     if not isinstance(data, dict) or not isinstance(data.get("root"), dict):
         raise ValidationError(
             f"{path} has no root.path; it is not an OCI runtime config",

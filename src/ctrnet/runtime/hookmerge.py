@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ctrnet._errors import ValidationError
 from ctrnet._fs import atomic_write
+from ctrnet.runtime.bundle import read_config_json
 
 if TYPE_CHECKING:
     from ctrnet.manager import NetworkOptions
@@ -45,18 +46,7 @@ def check_bundle(bundle: str | os.PathLike[str]) -> dict[str, Any]:
     """The bundle's config as it is on disk, refused (naming the file) if it cannot take the
     hooks. Only reads."""
     path = _config_path(bundle)
-    try:
-        config = json.loads(path.read_bytes())
-    except FileNotFoundError:
-        raise ValidationError(
-            f"{path} does not exist; --merge needs an OCI bundle directory (see `runc spec`)",
-            option="--merge",
-            value=str(bundle),
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise ValidationError(
-            f"{path} is not a readable JSON OCI config: {exc}", option="--merge", value=str(bundle)
-        ) from None
+    config = read_config_json(bundle, option="--merge", usage="--merge needs")
     if not isinstance(config, dict) or not isinstance(config.get("root"), dict):
         raise ValidationError(
             f"{path} has no root; it is not an OCI runtime config",
