@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pytest
 
 from ctrnet._settings import Settings
-from tests.support.reliability import cli, kill, managed_network, residue, start_paused
+from tests.support.reliability import cli, gc_report, kill, managed_network, residue, start_paused
 
 pytestmark = pytest.mark.root
 
@@ -40,10 +40,7 @@ def _setup_args(sandbox_id: str, network: str) -> list[str]:
 
 def _recover(settings: Settings, how: str, sandbox_id: str, network: str) -> None:
     if how == "gc":
-        done = cli(settings, "gc", "--format", "json")
-        assert done.returncode == 0, done.stdout + done.stderr
-        report = json.loads(done.stdout)
-        assert report["errors"] == []
+        report = gc_report(settings)
         assert any(r["kind"] == "sandbox" and r["name"] == sandbox_id for r in report["reclaimed"])
         assert cli(settings, "gc", "--format", "json").stdout.count('"kind"') == 0, "second gc"
     else:

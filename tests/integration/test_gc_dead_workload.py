@@ -17,7 +17,14 @@ from pathlib import Path
 import pytest
 
 from ctrnet._settings import Settings
-from tests.support.reliability import cli, cli_argv, cli_env, managed_network, residue
+from tests.support.reliability import (
+    cli,
+    cli_argv,
+    cli_env,
+    gc_report,
+    managed_network,
+    residue,
+)
 
 pytestmark = pytest.mark.root
 
@@ -71,14 +78,6 @@ def _running(
             _kill(sleeper)  # reparented to init once ctrnet is gone: init reaps it
 
 
-def _gc(settings: Settings) -> dict[str, list[dict[str, str]]]:
-    done = cli(settings, "gc", "--format", "json")
-    assert done.returncode == 0, done.stdout + done.stderr
-    report: dict[str, list[dict[str, str]]] = json.loads(done.stdout)
-    assert report["errors"] == []
-    return report
-
-
 def _wait_gone(pid: int) -> None:
     """Until ``pid`` has exited (gone, or a zombie its new parent has not reaped yet)."""
     deadline = time.monotonic() + 10
@@ -104,17 +103,17 @@ def test_killed_run_is_reclaimed_once_its_workload_is_gone_and_setup_sandboxes_s
         assert up.returncode == 0, up.stderr
         with _running(settings, sid, network) as (ctrnet, sleep_pid):
             ctrnet_pid = ctrnet.pid
-            assert _gc(settings)["reclaimed"] == []  # both live: nothing to do
+            assert gc_report(settings)["reclaimed"] == []  # both live: nothing to do
 
             os.kill(ctrnet_pid, signal.SIGKILL)  # nobody is left to tear the sandbox down
             ctrnet.wait()
-            report = _gc(settings)
+            report = gc_report(settings)
             assert report["reclaimed"] == []  # the sleep still runs in the namespace
             assert any(sid in n and "processes still run" in n for n in report["notes"])
 
             os.kill(sleep_pid, signal.SIGKILL)
             _wait_gone(sleep_pid)
-            report = _gc(settings)
+            report = gc_report(settings)
             assert {
                 "kind": "sandbox",
                 "name": sid,
@@ -126,7 +125,7 @@ def test_killed_run_is_reclaimed_once_its_workload_is_gone_and_setup_sandboxes_s
         assert [s["id"] for s in ps] == [kept]  # ctrnet setup's sandbox is the user's
         assert cli(settings, "teardown", kept).returncode == 0
         assert residue(settings, prefix, network, subnet, bridge) == []
-        assert _gc(settings)["reclaimed"] == []
+        assert gc_report(settings)["reclaimed"] == []
 
 
 def test_run_with_no_rm_records_no_workload(
@@ -151,6 +150,6 @@ def test_run_with_no_rm_records_no_workload(
             "true",
         )
         assert done.returncode == 0, done.stderr
-        assert _gc(settings)["reclaimed"] == []  # kept on purpose: the user tears it down
+        assert gc_report(settings)["reclaimed"] == []  # kept on purpose: the user tears it down
         assert cli(settings, "teardown", sid).returncode == 0
         assert residue(settings, prefix, network, subnet, bridge) == []

@@ -18,6 +18,7 @@ from ctrnet.networks._host import isolation_rules
 from tests.support import host
 from tests.support.reliability import (
     cli,
+    gc_report,
     kill,
     managed_network,
     residue,
@@ -46,14 +47,6 @@ def _up(settings: Settings, sandbox_id: str, network: str, *extra: str) -> dict[
     return data
 
 
-def _gc(settings: Settings, *flags: str) -> dict[str, list[dict[str, str]]]:
-    done = cli(settings, "gc", "--format", "json", *flags)
-    assert done.returncode == 0, done.stdout + done.stderr
-    report: dict[str, list[dict[str, str]]] = json.loads(done.stdout)
-    assert report["errors"] == []
-    return report
-
-
 def _kinds(report: dict[str, list[dict[str, str]]]) -> set[str]:
     return {r["kind"] for r in report["reclaimed"]}
 
@@ -70,7 +63,7 @@ def test_namespace_gone_after_reboot_is_reclaimed_with_its_nat_rules(
         # what a reboot does to /run/netns: the namespace vanishes, the records stay
         subprocess.run(["ip", "netns", "delete", f"ctrnet-{sid}"], check=True)
         assert any(sid in r for r in host.iptables_rules())
-        report = _gc(settings)
+        report = gc_report(settings)
         assert {
             "kind": "sandbox",
             "name": sid,
@@ -80,7 +73,7 @@ def test_namespace_gone_after_reboot_is_reclaimed_with_its_nat_rules(
             report
         )  # bridge DEL without netns skips masq
         assert residue(settings, prefix, network, subnet, bridge) == []
-        assert _gc(settings)["reclaimed"] == []
+        assert gc_report(settings)["reclaimed"] == []
 
 
 def test_dry_run_lists_and_changes_nothing(
@@ -98,7 +91,7 @@ def test_dry_run_lists_and_changes_nothing(
         )
         before = residue(settings, prefix, network, subnet, bridge)
         rules_before = host.iptables_rules()
-        report = _gc(settings, "--dry-run")
+        report = gc_report(settings, "--dry-run")
         assert report["dry_run"] is True
         assert {"sandbox", "rule", "chain", "lease"} <= _kinds(report)
         assert residue(settings, prefix, network, subnet, bridge) == before
@@ -108,7 +101,7 @@ def test_dry_run_lists_and_changes_nothing(
         text = cli(settings, "gc", "--dry-run")
         assert text.returncode == 0 and "would reclaim" in text.stdout and sid in text.stdout
         assert "CNI GC not sent" in text.stdout  # the plugins here speak SPEC 1.0.0 only
-        _gc(settings)
+        gc_report(settings)
         assert residue(settings, prefix, network, subnet, bridge) == []
 
 
@@ -125,7 +118,7 @@ def test_orphan_cache_entry_of_ours_is_deleted_properly(
         for f in Path(settings.data_root, "sandboxes", sid).iterdir():
             f.unlink()
         Path(settings.data_root, "sandboxes", sid).rmdir()
-        report = _gc(settings)
+        report = gc_report(settings)
         assert {"cache", "netns"} <= _kinds(report)
         assert residue(settings, prefix, network, subnet, bridge) == []
 
@@ -151,7 +144,7 @@ def test_gc_never_touches_what_is_not_ours(
             ours = sorted(
                 r for r in host.iptables_rules() if prefix in r or subnet_text(subnet) in r
             )
-            report = _gc(settings)
+            report = gc_report(settings)
             assert report["reclaimed"] == []
             assert os.path.exists(foreign) and os.path.exists(other_ns)
             assert (
@@ -180,7 +173,7 @@ def test_bridge_of_a_removed_network_goes_with_its_isolation_rules(
         kill(start_paused(settings, "files", ["setup", sid, "-n", network]))
         assert isolation_rules(bridge)
         os.unlink(NetworkStore(settings).get(network).file)  # removed by hand, bridge left
-        report = _gc(settings)
+        report = gc_report(settings)
         assert {"kind": "bridge", "name": bridge, "detail": "no network config uses it"} in report[
             "reclaimed"
         ]
@@ -211,4 +204,4 @@ def test_setup_holds_the_gc_lock_shared_while_it_runs(
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the killed setup let go
         finally:
             os.close(fd)
-        _gc(settings)
+        gc_report(settings)

@@ -57,6 +57,15 @@ def cli(settings: Settings, *args: str, **extra_env: str) -> subprocess.Complete
     )
 
 
+def gc_report(settings: Settings, *flags: str) -> dict[str, list[dict[str, str]]]:
+    """``ctrnet gc --format json FLAGS``: asserts it exits 0 with no errors; its JSON report."""
+    done = cli(settings, "gc", "--format", "json", *flags)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report: dict[str, list[dict[str, str]]] = json.loads(done.stdout)
+    assert report["errors"] == []
+    return report
+
+
 def start_paused(
     settings: Settings, step: str, args: Sequence[str], timeout: float = 60.0
 ) -> subprocess.Popen[bytes]:
