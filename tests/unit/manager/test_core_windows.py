@@ -196,11 +196,10 @@ class Crash(BaseException):
     """Stands for the process dying: nothing after it runs, not even the rollback."""
 
 
-def test_a_crash_right_after_the_hcn_create_is_reclaimed_by_cleanup(
-    env: Env, monkeypatch: pytest.MonkeyPatch
+def _crash_right_after_hcn_create(
+    env: Env, monkeypatch: pytest.MonkeyPatch, sid: str, net: str
 ) -> None:
-    net = env.network(f"{env.prefix}-nat")
-    sid = f"{env.prefix}-c1"
+    """A setup of ``sid`` on ``net`` whose process dies right after HcnCreateNamespace."""
     backend = HcnNamespaceBackend(env.dll)
     real_create = backend.create
 
@@ -215,6 +214,14 @@ def test_a_crash_right_after_the_hcn_create_is_reclaimed_by_cleanup(
             sid, NetworkOptions.parse(networks=[net])
         )
     monkeypatch.undo()
+
+
+def test_a_crash_right_after_the_hcn_create_is_reclaimed_by_cleanup(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    net = env.network(f"{env.prefix}-nat")
+    sid = f"{env.prefix}-c1"
+    _crash_right_after_hcn_create(env, monkeypatch, sid, net)
 
     (guid,) = env.dll.namespaces
     record = json.loads(Path(env.settings.data_root, "sandboxes", sid, "sandbox.json").read_text())
@@ -230,20 +237,7 @@ def test_a_new_setup_of_an_id_that_crashed_after_the_hcn_create_reclaims_it(
 ) -> None:
     net = env.network(f"{env.prefix}-nat")
     sid = f"{env.prefix}-c1"
-    backend = HcnNamespaceBackend(env.dll)
-    real_create = backend.create
-
-    def create_then_die(name: str, path: str | None = None) -> str:
-        real_create(name, path)
-        raise Crash
-
-    monkeypatch.setattr(backend, "create", create_then_die)
-    monkeypatch.setattr(NetworkManager, "_rollback", lambda *args: None)
-    with pytest.raises(Crash):
-        NetworkManager(env.settings, backend=backend).setup(
-            sid, NetworkOptions.parse(networks=[net])
-        )
-    monkeypatch.undo()
+    _crash_right_after_hcn_create(env, monkeypatch, sid, net)
     (crashed,) = env.dll.namespaces
 
     sandbox = env.manager.setup(sid, NetworkOptions.parse(networks=[net]))
