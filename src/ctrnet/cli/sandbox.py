@@ -64,27 +64,36 @@ def setup(sandbox_id: str, name: str | None, network_options: NetworkOptions, fm
 
 @click.command()
 @click.argument("sandbox_ids", metavar="ID...", nargs=-1, required=True)
-def teardown(sandbox_ids: tuple[str, ...]) -> None:
+@click.option(
+    "-f",
+    "--force",
+    is_flag=True,
+    help="Remove the sandbox even when a DEL fails (or others share its namespace); "
+    "what could not be undone is printed as warnings.",
+)
+def teardown(sandbox_ids: tuple[str, ...], force: bool) -> None:
     """Tear sandboxes down (networks, namespace, files); unknown IDs are not an error."""
     manager = _manager()
     errors: list[BaseException] = []
     in_use: list[str] = []
+
+    def down(sandbox_id: str) -> None:
+        for warning in manager.cleanup(sandbox_id, force=force):
+            click.echo(f"Warning: {sandbox_id}: {warning}", err=True)
+        click.echo(sandbox_id)
+
     for sandbox_id in sandbox_ids:
         try:
-            manager.cleanup(sandbox_id)
+            down(sandbox_id)
         except ConflictError:
             in_use.append(sandbox_id)  # its dependents may be later in the list: retried below
         except CtrnetError as exc:
             errors.append(exc)
-        else:
-            click.echo(sandbox_id)
     for sandbox_id in in_use:
         try:
-            manager.cleanup(sandbox_id)
+            down(sandbox_id)
         except CtrnetError as exc:
             errors.append(exc)
-        else:
-            click.echo(sandbox_id)
     raise_collected(errors, "teardown")
 
 

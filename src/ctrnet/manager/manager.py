@@ -339,43 +339,72 @@ class NetworkManager:
 
     # --- cleanup ---------------------------------------------------------------------------------
 
-    def cleanup(self, sandbox_id: str, *, gc_lock_held: bool = False) -> None:
+    def cleanup(
+        self,
+        sandbox_id: str,
+        *,
+        gc_lock_held: bool = False,
+        force: bool = False,
+        orphan_dependents: bool = False,
+    ) -> list[str]:
         """Tear sandbox ``sandbox_id`` down: every network (reverse order), namespace, files.
 
         Idempotent (an unknown ID is not an error); does all it can and then raises the one error
         or a ``MultipleErrors``. Refused with ``ConflictError`` (nothing changed) while
-        container-mode sandboxes share its namespace. ``gc_lock_held``: the caller (``ctrnet gc``)
-        holds the GC lock exclusively, so it is not taken again, and reclaims a stale target
-        together with its dependents, so they do not block it.
+        container-mode sandboxes share its namespace, unless ``orphan_dependents`` (they lose
+        their network, as when docker stops such a container) or ``force``. ``force``: DEL
+        errors do not keep the record; the namespace, cache entries, files and record go
+        regardless (``ctrnet teardown --force``). Returns warnings: what a forced teardown could
+        not undo, and the dependents left without a network. ``gc_lock_held``: the caller
+        (``ctrnet gc``) holds the GC lock exclusively, so it is not taken again, and reclaims a
+        stale target together with its dependents, so they do not block it.
         """
         validate_sandbox_id(sandbox_id)
         if not gc_lock_held:
             with self.ctx.store.gc_lock(shared=True):
-                self._cleanup(sandbox_id, check_dependents=True)
-            return
-        self._cleanup(sandbox_id, check_dependents=False)
+                return self._cleanup(
+                    sandbox_id,
+                    check_dependents=not (force or orphan_dependents),
+                    force=force,
+                )
+        return self._cleanup(sandbox_id, check_dependents=False, force=force)
 
-    def _cleanup(self, sandbox_id: str, *, check_dependents: bool) -> None:
+    def _cleanup(self, sandbox_id: str, *, check_dependents: bool, force: bool) -> list[str]:
         store = self.ctx.store
         errors: list[BaseException] = []
+        warnings: list[str] = []
+        if force:
+            from ctrnet.manager import forced
         with store.lock(sandbox_id) as held:
             try:
                 record = store.load(sandbox_id)
             except InvalidConfig as exc:
-                errors.append(exc)
+                if not force:
+                    errors.append(exc)
+                warnings += [f"unreadable record removed: {exc}"] if force else []
                 record = None
             if record is not None:
                 with store.lock_all():  # no container-mode setup can pick this target meanwhile
                     if check_dependents:
                         self._refuse_if_shared(record)
+                    warnings += self._orphaned(record)
                     if record.state != "removing":
                         record.state = "removing"
                         store.save(record)
                 pause_point("removing")
-                errors += impl_for(record.mode, self.ctx).cleanup(record)
+                if force:
+                    errors += forced.undo_networks(self.ctx, record)
+                else:
+                    errors += impl_for(record.mode, self.ctx).cleanup(record)
                 pause_point("cleaned")
             else:
                 errors += self._delete_cached(sandbox_id)
+            if force:  # what DEL could not undo is reported; what ctrnet owns goes anyway
+                warnings += [f"could not undo: {e}" for e in _flat(errors)]
+                errors = forced.remove_owned(self.ctx, sandbox_id, record)
+                warnings += [
+                    f"left on the host: {r}" for r in forced.known_residue(sandbox_id, record)
+                ]
             kept = record is not None and bool(errors)
             with store.lock_all():
                 try:
@@ -396,6 +425,20 @@ class NetworkManager:
         if kept:
             _raise_kept(sandbox_id, errors)
         raise_collected(errors, f"cleanup of sandbox {sandbox_id!r}")
+        return warnings
+
+    def _orphaned(self, record: SandboxRecord) -> list[str]:
+        """Warnings for the ready container-mode sandboxes that share ``record``'s namespace."""
+        dependents = [
+            other.id
+            for other in self.ctx.store.all()
+            if other.mode == "container" and other.target == record.id and other.id != record.id
+        ]
+        return [
+            f"sandbox {d!r} shared the network namespace of {record.id!r} and has no network "
+            f"now; tear it down (`ctrnet teardown {d}`)"
+            for d in dependents
+        ]
 
     def _refuse_if_shared(self, record: SandboxRecord) -> None:
         """Raise ``ConflictError`` while container-mode sandboxes use ``record``'s namespace.
