@@ -7,7 +7,6 @@ import ipaddress
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -16,6 +15,7 @@ from ctrnet._settings import Settings
 from ctrnet.cni import CNI, RuntimeConf, load_file
 from ctrnet.networks import NetworkStore
 from ctrnet.networks._host import delete_bridge, delete_isolation_rules, isolation_rules
+from tests.support.reliability import cli_argv
 
 pytestmark = pytest.mark.root
 
@@ -23,20 +23,7 @@ pytestmark = pytest.mark.root
 def ctrnet(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CNI_", "CTRNET_"))}
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ctrnet",
-            "--cni-netconfpath",
-            settings.conf_dir,
-            "--cni-cachedir",
-            settings.cache_dir,
-            "--cni-path",
-            ":".join(settings.cni_path),
-            "--data-root",
-            settings.data_root,
-            *args,
-        ],
+        cli_argv(settings, *args),
         capture_output=True,
         text=True,
         env=env,
