@@ -17,10 +17,10 @@ from ctrnet._settings import Settings
 from ctrnet.cni import CNI, RuntimeConf, load_file
 from ctrnet.manager import NetworkManager, NetworkOptions, Sandbox
 from ctrnet.networks import Network, NetworkStore
-from ctrnet.networks._host import delete_bridge, delete_isolation_rules
 from ctrnet.networks.ipam import DHCP_SOCKET
 from tests.integration.test_network_traffic import ctrnet
 from tests.support import host
+from tests.support.reliability import remove_bridge
 
 pytestmark = pytest.mark.root
 
@@ -94,10 +94,7 @@ def bridges(prefix: str) -> Iterator[Callable[[], str]]:
 
     yield make
     for name in names:
-        with contextlib.suppress(Exception):
-            delete_isolation_rules(name)
-        with contextlib.suppress(Exception):
-            delete_bridge(name)
+        remove_bridge(name)
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ from ctrnet._errors import CtrnetError, PluginError
 from ctrnet._settings import Settings
 from ctrnet.manager import NetworkManager, NetworkOptions
 from ctrnet.networks import NetworkStore
-from ctrnet.networks._host import delete_bridge, delete_isolation_rules
 from ctrnet.networks._names import conflist_filename, network_id
 from ctrnet.networks.conflist import document, render
 from ctrnet.networks.firewall import probe_ingress_policy
 from tests.integration.test_network_traffic import ctrnet
 from tests.support import host
+from tests.support.reliability import remove_bridge
 
 pytestmark = pytest.mark.root
 
@@ -27,10 +27,7 @@ pytestmark = pytest.mark.root
 def bridge(prefix: str) -> Iterator[str]:
     name = f"{prefix}ib"
     yield name
-    with contextlib.suppress(Exception):
-        delete_isolation_rules(name)
-    with contextlib.suppress(Exception):
-        delete_bridge(name)
+    remove_bridge(name)
 
 
 def isolated_conflist(name: str, bridge: str, subnet: ipaddress.IPv4Network) -> bytes:

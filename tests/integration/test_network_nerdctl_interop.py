@@ -21,9 +21,9 @@ import pytest
 from ctrnet._errors import CtrnetError
 from ctrnet._settings import Settings
 from ctrnet.manager import NetworkManager, NetworkOptions
-from ctrnet.networks._host import delete_bridge, delete_isolation_rules
 from tests.integration.test_network_traffic import ctrnet
 from tests.support import host
+from tests.support.reliability import remove_bridge
 
 pytestmark = pytest.mark.root
 
@@ -127,10 +127,7 @@ def bridges(prefix: str) -> Iterator[tuple[str, str]]:
     names = (f"{prefix}d0", f"{prefix}u0")
     yield names
     for name in names:
-        with contextlib.suppress(Exception):
-            delete_isolation_rules(name)
-        with contextlib.suppress(Exception):
-            delete_bridge(name)
+        remove_bridge(name)
 
 
 def addresses(netns: str) -> list[ipaddress.IPv4Interface]:

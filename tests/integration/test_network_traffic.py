@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import json
 import os
@@ -14,8 +13,8 @@ import pytest
 from ctrnet._settings import Settings
 from ctrnet.cni import CNI, RuntimeConf, load_file
 from ctrnet.networks import NetworkStore
-from ctrnet.networks._host import delete_bridge, delete_isolation_rules, isolation_rules
-from tests.support.reliability import cli_argv
+from ctrnet.networks._host import isolation_rules
+from tests.support.reliability import cli_argv, remove_bridge
 
 pytestmark = pytest.mark.root
 
@@ -41,10 +40,7 @@ def bridge(prefix: str) -> Iterator[str]:
     """The test network's bridge name; removed with its isolation rules even on failure."""
     name = f"{prefix}br"
     yield name
-    with contextlib.suppress(Exception):
-        delete_isolation_rules(name)
-    with contextlib.suppress(Exception):
-        delete_bridge(name)
+    remove_bridge(name)
 
 
 def test_created_network_carries_traffic_and_rm_removes_bridge_and_rules(

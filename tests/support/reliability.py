@@ -151,6 +151,14 @@ def _entries(directory: Path) -> list[Path]:
         return []
 
 
+def remove_bridge(name: str) -> None:
+    """Teardown: delete a test's bridge and its isolation rules, skipping what is already gone."""
+    with contextlib.suppress(Exception):
+        delete_isolation_rules(name)
+    with contextlib.suppress(Exception):
+        delete_bridge(name)
+
+
 @contextlib.contextmanager
 def managed_network(settings: Settings, name: str, subnet: ipaddress.IPv4Network) -> Iterator[str]:
     """A bridge network made by the store; at exit every sandbox is reclaimed and it is removed."""
@@ -173,7 +181,4 @@ def managed_network(settings: Settings, name: str, subnet: ipaddress.IPv4Network
         with contextlib.suppress(Exception):
             store.remove(name)
         if bridge:
-            with contextlib.suppress(Exception):
-                delete_isolation_rules(bridge)
-            with contextlib.suppress(Exception):
-                delete_bridge(bridge)
+            remove_bridge(bridge)
