@@ -37,7 +37,8 @@ def run_hook(event: str, settings: Settings, stdin: BinaryIO) -> None:
     if event == "createRuntime":
         ocihook.create_runtime(settings, oci_state)
     else:
-        ocihook.poststop(settings, oci_state)
+        for warning in ocihook.poststop(settings, oci_state):
+            sys.stderr.write(f"Warning: {warning}\n")
 
 
 def main(event: str) -> int:

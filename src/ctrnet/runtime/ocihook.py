@@ -300,12 +300,17 @@ def create_runtime(settings: Settings, state: Mapping[str, Any]) -> None:
             os.replace(tmp, source)  # the sandbox's file is now the container's inode
 
 
-def poststop(settings: Settings, state: Mapping[str, Any]) -> None:
-    """Tear the sandbox down (idempotent) and remove the staged files."""
+def poststop(settings: Settings, state: Mapping[str, Any]) -> list[str]:
+    """Tear the sandbox down (idempotent) and remove the staged files; the warnings.
+
+    The container is gone, so its sandbox goes even while others joined its namespace
+    (``--network container:<it>``): as with docker, they lose their network (one warning each)
+    instead of the sandbox staying forever. A failed DEL still keeps the record for a retry.
+    """
     from ctrnet.manager import NetworkManager
 
     sid = _sandbox_id(state)
     try:
-        NetworkManager(settings).cleanup(sid)
+        return NetworkManager(settings).cleanup(sid, orphan_dependents=True)
     finally:
         shutil.rmtree(_staged(settings, sid), ignore_errors=True)
