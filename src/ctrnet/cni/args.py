@@ -13,6 +13,7 @@ __all__ = [
     "cni_args_string",
     "parse_cni_args",
     "with_ignore_unknown",
+    "without_ignore_unknown",
 ]
 
 _ID_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.\-]*\Z")
@@ -41,6 +42,12 @@ def with_ignore_unknown(args: Iterable[tuple[str, str]]) -> list[tuple[str, str]
     if any(k == "IgnoreUnknown" for k, _ in pairs):
         return pairs
     return [("IgnoreUnknown", "1"), *pairs]
+
+
+def without_ignore_unknown(args: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """``args`` without ``IgnoreUnknown`` (a cached ADD's pairs, replayed through
+    :func:`with_ignore_unknown` again)."""
+    return tuple(p for p in args if p[0] != "IgnoreUnknown")
 
 
 def cni_args_string(pairs: Iterable[tuple[str, str]]) -> str:

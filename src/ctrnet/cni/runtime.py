@@ -31,6 +31,7 @@ from ctrnet.cni.args import (
     check_ifname,
     cni_args_string,
     with_ignore_unknown,
+    without_ignore_unknown,
 )
 from ctrnet.cni.cache import CachedAttachment
 from ctrnet.cni.config import NetworkConfigList, PluginConfig
@@ -158,7 +159,7 @@ class CNI:
         # CHECK must see the ADD's parameters: replay what the caller leaves out, as DEL does
         caps = rt.capability_args or entry.capability_args
         if not rt.args:
-            args = with_ignore_unknown(p for p in entry.args if p[0] != "IgnoreUnknown")
+            args = with_ignore_unknown(without_ignore_unknown(entry.args))
         paths = [self.exec.find(p.type, self.path) for p in conf.plugins]
         for plugin, path in zip(conf.plugins, paths, strict=True):
             stdin = request_bytes(
@@ -186,9 +187,7 @@ class CNI:
             prev = self._prev_result(entry, conf, tolerant=True)
         cached = entry if entry is not None and not entry.legacy else None
         caps = rt.capability_args or (cached.capability_args if cached else {})
-        pairs = rt.args or (
-            tuple(p for p in cached.args if p[0] != "IgnoreUnknown") if cached else ()
-        )
+        pairs = rt.args or (without_ignore_unknown(cached.args) if cached else ())
         args = with_ignore_unknown(pairs)
         netns = rt.netns or (cached.netns if cached else "")
         if netns and os.path.isabs(netns) and not os.path.exists(netns):  # manager core: GUIDs stay
@@ -219,7 +218,7 @@ class CNI:
                         container_id=entry.container_id,
                         netns=entry.netns,
                         ifname=entry.ifname,
-                        args=tuple(p for p in entry.args if p[0] != "IgnoreUnknown"),
+                        args=without_ignore_unknown(entry.args),
                         capability_args=entry.capability_args,
                     ),
                 )
