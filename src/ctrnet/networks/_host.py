@@ -7,6 +7,7 @@ only those exact rules are deleted (``iptables -D``), never a chain flush.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shlex
@@ -102,17 +103,30 @@ LEASE_ROOT = "/var/lib/cni/networks"
 
 
 def remove_lease_dir(network: str, root: str = LEASE_ROOT) -> bool:
-    """Remove host-local's directory for ``network`` if it holds no lease (only bookkeeping)."""
+    """Tidy host-local's directory for ``network`` once it holds no lease; True if tidied.
+
+    The directory is shared by every network of that name in any conf dir (every default network
+    is "bridge"), so another process may be allocating in it. Under host-local's own lock
+    (``flock`` on ``<dir>/lock``) and only if no lease is there, the ``last_reserved_ip.*`` files
+    go; the directory and its ``lock`` file stay: unlinking them would let an allocator already
+    waiting on the old lock file and one that recreated it allocate at the same time.
+    """
     path = os.path.join(root, network)
     try:
-        entries = os.listdir(path)
+        fd = os.open(os.path.join(path, "lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except (FileNotFoundError, NotADirectoryError):
         return False
-    if any(e != "lock" and not e.startswith("last_reserved_ip") for e in entries):
-        return False  # a lease is still held: leave it for the owner to release
-    for entry in entries:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(os.path.join(path, entry))
-    with contextlib.suppress(OSError):
-        os.rmdir(path)
-    return True
+    except OSError:
+        return False  # not ours to fix: the leases are host-local's
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        entries = os.listdir(path)
+        if any(e != "lock" and not e.startswith("last_reserved_ip") for e in entries):
+            return False  # a lease is held: leave it for its owner to release
+        for entry in entries:
+            if entry.startswith("last_reserved_ip"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(path, entry))
+        return True
+    finally:
+        os.close(fd)  # closing releases the flock
