@@ -300,6 +300,7 @@ class _Collector:
 
     def _delete_cached(self, entry: CachedAttachment, fallback: NetworkConfigList | None) -> None:
         from ctrnet.cni import RuntimeConf, conflist_from_bytes
+        from ctrnet.cni.args import without_ignore_unknown
 
         conflist = fallback
         if entry.config:
@@ -313,7 +314,7 @@ class _Collector:
                 container_id=entry.container_id,
                 netns=entry.netns,
                 ifname=entry.ifname,
-                args=tuple(p for p in entry.args if p[0] != "IgnoreUnknown"),
+                args=without_ignore_unknown(entry.args),
                 capability_args=dict(entry.capability_args),
             ),
         )
