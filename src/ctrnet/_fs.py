@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ctrnet._errors import StorageError
 
-__all__ = ["atomic_write", "file_lock"]
+__all__ = ["atomic_write", "file_lock", "open_lock_file"]
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes | str, mode: int = 0o644) -> None:
@@ -50,15 +50,20 @@ def _atomic_write(target: Path, data: bytes | str, mode: int) -> None:
         os.close(dir_fd)
 
 
-@contextlib.contextmanager
-def file_lock(path: str | os.PathLike[str], *, shared: bool = False) -> Iterator[None]:
-    """Hold an ``flock`` on ``path`` (created if missing) for the duration of the block."""
+def open_lock_file(path: str | os.PathLike[str]) -> int:
+    """An fd on the lock file ``path``, created (mode 0600, parents too) if missing; not locked."""
     lock_path = Path(path)
     try:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        return os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except OSError as exc:
         raise StorageError(f"cannot open lock file {lock_path}", exc) from exc
+
+
+@contextlib.contextmanager
+def file_lock(path: str | os.PathLike[str], *, shared: bool = False) -> Iterator[None]:
+    """Hold an ``flock`` on ``path`` (created if missing) for the duration of the block."""
+    fd = open_lock_file(path)
     try:
         fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         yield

@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ctrnet._errors import InvalidConfig, StorageError, ValidationError
-from ctrnet._fs import atomic_write, file_lock
+from ctrnet._errors import InvalidConfig, ValidationError
+from ctrnet._fs import atomic_write, file_lock, open_lock_file
 
 __all__ = [
     "RECORD_VERSION",
@@ -316,11 +316,7 @@ def _lock_current_file(path: Path) -> int:
     before the unlink) is dropped and the path opened again, creating a new file if needed.
     """
     while True:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        except OSError as exc:
-            raise StorageError(f"cannot open lock file {path}", exc) from exc
+        fd = open_lock_file(path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             held = os.fstat(fd)
