@@ -284,10 +284,11 @@ class NetworkManager:
             store.remove(sandbox_id)
         if old is not None and old.state == "ready":
             raise SandboxExists(sandbox_id)
-        if old is None and not any(
-            c.container_id == sandbox_id for c in self.ctx.cni.cached_attachments()
+        if old is None and not (
+            _cache_names_mention(self.ctx.cni_cache_dir, sandbox_id)
+            and any(c.container_id == sandbox_id for c in self.ctx.cni.cached_attachments())
         ):
-            return  # the usual case: a new ID
+            return  # the usual case: a new ID (found without parsing every cache entry)
         from ctrnet.manager.gc import scrubbing
 
         with scrubbing(self.ctx, sandbox_id, old):  # what a crash mid-chain leaves DEL cannot
@@ -304,6 +305,8 @@ class NetworkManager:
 
     def _delete_cached(self, sandbox_id: str) -> list[BaseException]:
         """DEL attachments the CNI cache still holds for ``sandbox_id`` (no record covers them)."""
+        if not _cache_names_mention(self.ctx.cni_cache_dir, sandbox_id):
+            return []  # the usual case: no need to load the CNI runtime and parse every entry
         from ctrnet.cni import RuntimeConf
 
         errors: list[BaseException] = []
@@ -572,3 +575,15 @@ def _port_keys(ports: Any) -> set[tuple[str, int]]:
             with contextlib.suppress(KeyError, TypeError, ValueError):
                 keys.add((str(lower.get("protocol") or "tcp"), int(lower["hostport"])))
     return keys
+
+
+def _cache_names_mention(cache_dir: str, sandbox_id: str) -> bool:
+    """Whether a file in the CNI result cache may belong to ``sandbox_id``: libcni (and ctrnet)
+    name them ``<network>-<container ID>-<ifname>``. True when the directory cannot be read."""
+    try:
+        names = os.listdir(os.path.join(cache_dir, "results"))
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    return any(sandbox_id in name for name in names)

@@ -88,6 +88,11 @@ class Context:
         return self._cni
 
     @property
+    def cni_cache_dir(self) -> str:
+        """The CNI result cache directory, without building the CNI runtime for it."""
+        return self._cni.cache_dir if self._cni is not None else self.settings.cache_dir
+
+    @property
     def networks(self) -> NetworkStore:
         if self._networks is None:
             from ctrnet.networks import NetworkStore
