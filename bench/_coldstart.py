@@ -102,12 +102,21 @@ def peak_rss_kib(cmd: Command) -> int:
     return int(kib)
 
 
+SETUP_IMPORTS = (
+    "import ctrnet.cli._app, ctrnet.cli.sandbox, ctrnet.manager.manager, "
+    "ctrnet.manager.modes_impl.cni, ctrnet.cni, ctrnet.networks"
+)
+
+
 def default_commands() -> list[Command]:
-    """Python's own start-up (the floor), ``ctrnet --version`` and ``import ctrnet``."""
+    """Python's own start-up (the floor), ``ctrnet --version``, ``import ctrnet`` and the
+    modules ``ctrnet setup`` imports."""
     return [
         Command("python", "python -c pass (floor)", [sys.executable, "-c", "pass"]),
         Command("version", "ctrnet --version", [str(VENV_BIN / "ctrnet"), "--version"]),
         Command("import", "python -c 'import ctrnet'", [sys.executable, "-c", "import ctrnet"]),
+        # what `ctrnet setup` loads before it does anything: the CLI's start-up cost
+        Command("setup-imports", "imports of ctrnet setup", [sys.executable, "-c", SETUP_IMPORTS]),
     ]
 
 
