@@ -8,6 +8,7 @@ import ipaddress
 import os
 import random
 import secrets
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -138,3 +139,17 @@ def no_leftovers(prefix: str) -> Iterator[Callable[[], list[str]]]:
     yield check
     left = check()
     assert not left, f"test left resources behind: {left}"
+    _remove_empty_lease_dirs(prefix)
+
+
+def _remove_empty_lease_dirs(prefix: str) -> None:
+    """Drop host-local's directories of this test's networks once they hold no lease.
+
+    ``network rm`` keeps them on purpose (another allocator may wait on their lock file); a test's
+    networks are unique to it, so nothing else can be waiting here.
+    """
+    if not host.LEASE_ROOT.is_dir():
+        return
+    for d in host.LEASE_ROOT.iterdir():
+        if prefix in d.name and d.is_dir() and not host.leases(d.name):
+            shutil.rmtree(d, ignore_errors=True)
