@@ -7,11 +7,10 @@ while a marker file exists (removing the marker heals it).
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,54 +18,9 @@ import pytest
 from ctrnet._settings import Settings
 from ctrnet.networks._host import delete_bridge
 from tests.support import host
-from tests.support.reliability import bridge_ports, cli, residue
-from tests.support.testplugin import install
+from tests.support.reliability import bridge_ports, cli, flaky_del_network, residue
 
 pytestmark = pytest.mark.root
-
-
-@contextlib.contextmanager
-def _flaky_network(
-    settings: Settings, prefix: str, subnet: ipaddress.IPv4Network, marker: Path, bin_dir: Path
-) -> Iterator[tuple[Settings, str, str]]:
-    """bridge (ipMasq, host-local) + ``flaky`` whose DEL fails while ``marker`` exists."""
-    install(bin_dir, "flaky")
-    network, bridge = f"{prefix}-net", f"{prefix}b0"
-    conf = {
-        "cniVersion": "1.0.0",
-        "name": network,
-        "plugins": [
-            {
-                "type": "bridge",
-                "bridge": bridge,
-                "isGateway": True,
-                "ipMasq": True,
-                "ipam": {"type": "host-local", "ranges": [[{"subnet": str(subnet)}]]},
-            },
-            {
-                "type": "flaky",
-                "testplugin": {
-                    "on": {
-                        "DEL": {
-                            "while": str(marker),
-                            "error": {"code": 11, "msg": "DEL refused on purpose"},
-                        }
-                    }
-                },
-            },
-        ],
-    }
-    Path(settings.conf_dir, f"{network}.conflist").write_text(json.dumps(conf))
-    flaky = settings.with_(cni_path=(*settings.cni_path, str(bin_dir)))
-    try:
-        yield flaky, network, bridge
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            marker.unlink()
-        cli(flaky, "teardown", f"{prefix}-sb")
-        cli(flaky, "gc")
-        with contextlib.suppress(Exception):
-            delete_bridge(bridge)
 
 
 def _ps(settings: Settings) -> list[dict[str, object]]:
@@ -86,7 +40,7 @@ def test_failed_del_keeps_the_record_until_a_retry_succeeds(
     retry: str,
 ) -> None:
     marker = tmp_path / "del-fails"
-    with _flaky_network(settings, prefix, subnet, marker, tmp_path / "bin") as (
+    with flaky_del_network(settings, prefix, subnet, marker, tmp_path / "bin") as (
         flaky,
         network,
         bridge,

@@ -22,8 +22,7 @@ from ctrnet.manager.forced import known_residue
 from ctrnet.manager.records import AttachmentRecord, SandboxRecord
 from ctrnet.networks._host import delete_bridge
 from tests.support import host
-from tests.support.reliability import cli, residue
-from tests.support.testplugin import install
+from tests.support.reliability import cli, flaky_del_network, residue
 
 pytestmark = pytest.mark.root
 
@@ -34,44 +33,12 @@ def _broken_del(
 ) -> Iterator[tuple[Settings, str, str, Path]]:
     """bridge (ipMasq, host-local) + ``flaky`` whose DEL fails while the marker exists."""
     marker = tmp_path / "del-fails"
-    bin_dir = tmp_path / "bin"
-    install(bin_dir, "flaky")
-    network, bridge = f"{prefix}-net", f"{prefix}b0"
-    conf = {
-        "cniVersion": "1.0.0",
-        "name": network,
-        "plugins": [
-            {
-                "type": "bridge",
-                "bridge": bridge,
-                "isGateway": True,
-                "ipMasq": True,
-                "ipam": {"type": "host-local", "ranges": [[{"subnet": str(subnet)}]]},
-            },
-            {
-                "type": "flaky",
-                "testplugin": {
-                    "on": {
-                        "DEL": {
-                            "while": str(marker),
-                            "error": {"code": 11, "msg": "DEL refused on purpose"},
-                        }
-                    }
-                },
-            },
-        ],
-    }
-    Path(settings.conf_dir, f"{network}.conflist").write_text(json.dumps(conf))
-    flaky = settings.with_(cni_path=(*settings.cni_path, str(bin_dir)))
-    try:
+    with flaky_del_network(settings, prefix, subnet, marker, tmp_path / "bin") as (
+        flaky,
+        network,
+        bridge,
+    ):
         yield flaky, network, bridge, marker
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            marker.unlink()
-        cli(flaky, "teardown", f"{prefix}-sb")
-        cli(flaky, "gc")
-        with contextlib.suppress(Exception):
-            delete_bridge(bridge)
 
 
 def _setup(settings: Settings, sid: str, network: str) -> str:

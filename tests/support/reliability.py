@@ -18,6 +18,7 @@ from ctrnet._settings import Settings
 from ctrnet.networks import NetworkCreateOptions, NetworkStore
 from ctrnet.networks._host import delete_bridge, delete_isolation_rules
 from tests.support import host
+from tests.support.testplugin import install
 
 
 def cli_argv(settings: Settings, *args: str) -> list[str]:
@@ -157,6 +158,52 @@ def remove_bridge(name: str) -> None:
         delete_isolation_rules(name)
     with contextlib.suppress(Exception):
         delete_bridge(name)
+
+
+@contextlib.contextmanager
+def flaky_del_network(
+    settings: Settings, prefix: str, subnet: ipaddress.IPv4Network, marker: Path, bin_dir: Path
+) -> Iterator[tuple[Settings, str, str]]:
+    """A conflist ``<prefix>-net``: bridge ``<prefix>b0`` (ipMasq, host-local) + the test plugin
+    ``flaky`` whose DEL fails while ``marker`` exists; yields (settings that find the plugin,
+    network, bridge). At exit: marker removed, ``<prefix>-sb`` torn down, gc, bridge deleted."""
+    install(bin_dir, "flaky")
+    network, bridge = f"{prefix}-net", f"{prefix}b0"
+    conf = {
+        "cniVersion": "1.0.0",
+        "name": network,
+        "plugins": [
+            {
+                "type": "bridge",
+                "bridge": bridge,
+                "isGateway": True,
+                "ipMasq": True,
+                "ipam": {"type": "host-local", "ranges": [[{"subnet": str(subnet)}]]},
+            },
+            {
+                "type": "flaky",
+                "testplugin": {
+                    "on": {
+                        "DEL": {
+                            "while": str(marker),
+                            "error": {"code": 11, "msg": "DEL refused on purpose"},
+                        }
+                    }
+                },
+            },
+        ],
+    }
+    Path(settings.conf_dir, f"{network}.conflist").write_text(json.dumps(conf))
+    flaky = settings.with_(cni_path=(*settings.cni_path, str(bin_dir)))
+    try:
+        yield flaky, network, bridge
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            marker.unlink()
+        cli(flaky, "teardown", f"{prefix}-sb")
+        cli(flaky, "gc")
+        with contextlib.suppress(Exception):
+            delete_bridge(bridge)
 
 
 @contextlib.contextmanager
