@@ -214,7 +214,7 @@ class NetworkManager:
             # refused this configuration on ADD with the very same error (e.g. an unknown
             # ingress policy, a missing dhcp daemon): they made nothing, so only the namespace
             # (kept for a retry of such DELs) has to go
-            errors = self._remove_owned_namespace(record)
+            errors = self.ctx.remove_owned_netns(record)
         with self.ctx.store.lock_all():
             try:
                 if errors:  # keep track of what is left, for a teardown or gc to retry
@@ -226,15 +226,6 @@ class NetworkManager:
         for error in errors:
             exc.add_note(f"while rolling back sandbox {record.id!r}: {error}")
         return not errors
-
-    def _remove_owned_namespace(self, record: SandboxRecord) -> list[BaseException]:
-        if not (record.netns_owned and record.netns):
-            return []
-        try:
-            self.ctx.backend.remove(record.netns)
-        except CtrnetError as exc:
-            return [exc]
-        return []
 
     def _nothing_left(self, sandbox_id: str) -> bool:
         """Whether no record, CNI cache entry or namespace of ``sandbox_id`` exists (slow path)."""

@@ -8,6 +8,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ctrnet._errors import CtrnetError
 from ctrnet.manager.records import RecordStore, SandboxRecord
 
 if TYPE_CHECKING:
@@ -103,6 +104,16 @@ class Context:
     def netns_name(self, sandbox_id: str) -> str:
         """The name of the namespace ctrnet creates for a sandbox."""
         return f"ctrnet-{sandbox_id}"
+
+    def remove_owned_netns(self, record: SandboxRecord) -> list[BaseException]:
+        """Remove the namespace ctrnet created for ``record`` (not one it joined); the error."""
+        if not (record.netns_owned and record.netns):
+            return []
+        try:
+            self.backend.remove(record.netns)
+        except CtrnetError as exc:
+            return [exc]
+        return []
 
     def planned_netns_path(self, sandbox_id: str) -> str:
         """Where the sandbox's namespace will be (Linux); "" where the path is a new GUID."""

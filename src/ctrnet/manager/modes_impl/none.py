@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ctrnet._errors import CtrnetError
 from ctrnet.manager.modes_impl import files
 from ctrnet.manager.modes_impl.base import ModeImpl
 from ctrnet.manager.records import SandboxRecord
@@ -35,13 +34,7 @@ class NoneMode(ModeImpl):
         files.write(self.ctx, record, opts)
 
     def cleanup(self, record: SandboxRecord) -> list[BaseException]:
-        if not (record.netns_owned and record.netns):
-            return []
-        try:
-            self.ctx.backend.remove(record.netns)
-        except CtrnetError as exc:
-            return [exc]
-        return []
+        return self.ctx.remove_owned_netns(record)
 
     def labels(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> dict[str, str]:
         return files.labels(self.ctx, record, opts, mode)
