@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from typing import Any
 
 from _host import BenchError, Workspace
 from _single import run_single
-from _variants import DirectVariant, NetavarkVariant, Variant
+from _variants import NETAVARK, DirectVariant, NetavarkVariant, Variant
 
 __all__ = ["make_variants", "run_all"]
 
@@ -26,6 +27,9 @@ def make_variants(ws: Workspace, keys: list[str], log: Callable[[str], None]) ->
         classes["cli"] = CliVariant
     except ImportError as exc:
         log(f"ctrnet variants unavailable ({exc}); measuring the others")
+    if not os.access(NETAVARK, os.X_OK):
+        log(f"netavark not installed at {NETAVARK}; measuring the others")
+        classes.pop("netavark")
     out = []
     for key in keys:
         if key in classes:
