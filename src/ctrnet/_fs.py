@@ -14,21 +14,25 @@ from ctrnet._errors import StorageError
 __all__ = ["atomic_write", "file_lock", "open_lock_file"]
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes | str, mode: int = 0o644) -> None:
+def atomic_write(
+    path: str | os.PathLike[str], data: bytes | str, mode: int = 0o644, *, durable: bool = True
+) -> None:
     """Write ``data`` to ``path`` via a temporary file in the same directory, fsync, rename.
 
     A reader sees the old content or the new, never a torn file; a crash leaves at most a
-    ``.tmp-*`` file that is ignored by every loader.
+    ``.tmp-*`` file that is ignored by every loader. ``durable=False`` skips the two fsyncs (of
+    the file and of its directory): for files a power loss makes moot anyway, such as those of a
+    sandbox whose namespace lives on tmpfs; the write is still atomic for every reader.
     """
     try:
-        _atomic_write(Path(path), data, mode)
+        _atomic_write(Path(path), data, mode, durable)
     except StorageError:
         raise
     except OSError as exc:
         raise StorageError(f"cannot write {path}", exc) from exc
 
 
-def _atomic_write(target: Path, data: bytes | str, mode: int) -> None:
+def _atomic_write(target: Path, data: bytes | str, mode: int, durable: bool) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode() if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
@@ -36,13 +40,16 @@ def _atomic_write(target: Path, data: bytes | str, mode: int) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    if not durable:
+        return
     dir_fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(dir_fd)

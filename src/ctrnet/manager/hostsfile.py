@@ -100,7 +100,8 @@ def render_hosts(existing: str, block: str) -> str:
 def rewrite_hosts_file(path: str, block: str) -> None:
     """Replace the managed block of the file at ``path`` in place, keeping its inode.
 
-    A file that already holds exactly that text is left alone (no write, no fsync).
+    A file that already holds exactly that text is left alone. Not fsynced: a hosts file serves
+    a sandbox that a reboot ends.
     """
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     with os.fdopen(fd, "r+", encoding="utf-8") as fh:
@@ -111,8 +112,6 @@ def rewrite_hosts_file(path: str, block: str) -> None:
         fh.seek(0)
         fh.write(text)
         fh.truncate()
-        fh.flush()
-        os.fsync(fh.fileno())
 
 
 def _names(peer: HostsPeer, network: str, default_network: str) -> list[str]:

@@ -68,7 +68,8 @@ def create_hosts_file(
         with contextlib.suppress(OSError):
             base = Path(HOST_HOSTS).read_text()
     default = _default_network([record], default_network)
-    atomic_write(record.hosts_path, render_hosts(base, _block(record, [], default)))
+    text = render_hosts(base, _block(record, [], default))
+    atomic_write(record.hosts_path, text, durable=False)  # a reboot ends the sandbox
 
 
 def sync(store: RecordStore, networks: Sequence[str], *, default_network: str = "bridge") -> int:

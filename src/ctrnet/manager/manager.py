@@ -190,7 +190,7 @@ class NetworkManager:
                 pause_point("files")
                 with store.lock_all():
                     record.state = "ready"
-                    store.save(record)
+                    store.save(record, durable=False)  # see RecordStore.save
                     hostsync.sync(
                         store,
                         record.network_names(),

@@ -232,14 +232,21 @@ class RecordStore:
         with file_lock(self.lock_dir / "sandboxes.lock", shared=shared):
             yield
 
-    def save(self, record: SandboxRecord) -> None:
+    def save(self, record: SandboxRecord, *, durable: bool = True) -> None:
+        """Write ``record`` atomically; ``durable`` (the default) also fsyncs it.
+
+        Only a record that must outlive a power loss needs that: the one written before a
+        resource that survives a reboot (host-local leases, the CNI cache) is created. A
+        ``ready`` record may skip it: after a reboot its namespace is gone, and a ``ready``
+        record without one and a ``creating`` record are reclaimed alike.
+        """
         if record.state not in STATES:
             raise ValueError(f"bad record state {record.state!r}")
         directory = self.dir_of(record.id)
         made = not directory.exists()
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
-            atomic_write(directory / "sandbox.json", record.to_json(), mode=0o600)
+            atomic_write(directory / "sandbox.json", record.to_json(), mode=0o600, durable=durable)
         except OSError:
             if made:  # a full or read-only disk: leave no empty record behind
                 with contextlib.suppress(OSError):
@@ -291,9 +298,12 @@ class RecordStore:
             shutil.rmtree(self.dir_of(sandbox_id))
 
     def write_file(self, sandbox_id: str, name: str, text: str) -> str:
-        """Write one of the sandbox's files atomically (new files only); returns its path."""
+        """Write one of the sandbox's files atomically (new files only); returns its path.
+
+        Not fsynced: the files (resolv.conf, hostname) serve a sandbox that a reboot ends.
+        """
         path = self.dir_of(sandbox_id) / name
-        atomic_write(path, text, mode=0o644)
+        atomic_write(path, text, mode=0o644, durable=False)
         return str(path)
 
 
