@@ -102,9 +102,14 @@ def peak_rss_kib(cmd: Command) -> int:
     return int(kib)
 
 
+#: Everything a ``ctrnet setup -p ...`` process imports (checked with ``python -X importtime``):
+#: the CLI and manager modules, the Linux namespace backend (with ctypes) that the manager
+#: imports on first use, and difflib, which click imports to parse any short option such as
+#: ``-p`` (it tries the long options first and builds a "did you mean" list on the miss).
 SETUP_IMPORTS = (
     "import ctrnet.cli._app, ctrnet.cli.sandbox, ctrnet.manager.manager, "
-    "ctrnet.manager.modes_impl.cni, ctrnet.cni, ctrnet.networks"
+    "ctrnet.manager.modes_impl.cni, ctrnet.cni, ctrnet.networks, "
+    "ctrnet.platform._netns_linux, difflib"
 )
 
 
