@@ -16,7 +16,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -139,7 +139,13 @@ class SandboxRecord:
     version: int = RECORD_VERSION
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2) + "\n"
+        # the JSON of ``asdict(self)``, without its deep copy (a third of a save's Python time):
+        # the fields in declaration order, the attachments as dicts, and ``asdict`` for any
+        # dataclass a free-form field may hold
+        data = {name: getattr(self, name) for name in _field_names(SandboxRecord)}
+        names = _field_names(AttachmentRecord)
+        data["networks"] = [{name: getattr(n, name) for name in names} for n in self.networks]
+        return json.dumps(data, indent=2, default=_dataclass_dict) + "\n"
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SandboxRecord:
@@ -150,6 +156,23 @@ class SandboxRecord:
 
     def network_names(self) -> list[str]:
         return [n.network for n in self.networks]
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
+def _dataclass_dict(obj: object) -> Any:
+    """``json.dumps``'s fallback: a dataclass instance as ``asdict`` gives it."""
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return asdict(obj)
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
 def now() -> str:
