@@ -7,7 +7,6 @@ borrows its target's files instead.
 from __future__ import annotations
 
 import socket
-import threading
 from typing import TYPE_CHECKING, Any
 
 from ctrnet.manager import hostsync
@@ -24,7 +23,6 @@ __all__ = [
     "HOSTNAME",
     "HOSTS",
     "RESOLV_CONF",
-    "StaticFilesWriter",
     "labels",
     "oci_spec",
     "plan",
@@ -95,29 +93,6 @@ def write_hosts(ctx: Context, record: SandboxRecord) -> None:
         host_mode=record.mode == "host",
         default_network=ctx.platform.default_network,
     )
-
-
-class StaticFilesWriter:
-    """:func:`write_static` in a thread, so that its fsyncs overlap the CNI plugins' work."""
-
-    def __init__(self, ctx: Context, record: SandboxRecord, opts: NetworkOptions) -> None:
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._run, args=(ctx, record, opts), name="ctrnet-files", daemon=True
-        )
-        self._thread.start()
-
-    def _run(self, ctx: Context, record: SandboxRecord, opts: NetworkOptions) -> None:
-        try:
-            write_static(ctx, record, opts)
-        except BaseException as exc:
-            self._error = exc
-
-    def join(self, *, raise_error: bool = True) -> None:
-        """Wait for the writes; raise their error unless ``raise_error`` is false."""
-        self._thread.join()
-        if raise_error and self._error is not None:
-            raise self._error
 
 
 def labels(ctx: Context, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> dict[str, str]:
