@@ -154,11 +154,15 @@ class DirectVariant(Variant):
         self.chain = DirectChain(conflist, CNI_PATH)
 
     def _caps(self, h: Handle) -> dict[str, Any]:
-        return {
-            "portMappings": [
-                {"hostPort": h.host_port, "containerPort": CONTAINER_PORT, "protocol": "tcp"}
-            ]
+        # the very mapping ctrnet passes for ``-p PORT:80`` (PortMapping.to_cni), so that the
+        # plugins do the same work in both variants
+        mapping = {
+            "hostPort": h.host_port,
+            "containerPort": CONTAINER_PORT,
+            "protocol": "tcp",
+            "hostIP": "0.0.0.0",
         }
+        return {"portMappings": [mapping]}
 
     def setup(self, h: Handle) -> None:
         path = self.netns.create(os.path.basename(h.netns))
