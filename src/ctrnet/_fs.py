@@ -6,12 +6,13 @@ import contextlib
 import fcntl
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from ctrnet._errors import StorageError
 
-__all__ = ["atomic_write", "file_lock", "open_lock_file"]
+__all__ = ["BackgroundSync", "atomic_write", "file_lock", "open_lock_file", "sync_file"]
 
 
 def atomic_write(
@@ -48,13 +49,61 @@ def _atomic_write(target: Path, data: bytes | str, mode: int, durable: bool) -> 
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    if not durable:
-        return
-    dir_fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+    if durable:
+        _fsync_dir(target.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def sync_file(path: str | os.PathLike[str], *, new_dir: bool = False) -> None:
+    """fsync ``path`` and its directory: what ``atomic_write(durable=True)`` adds, done later.
+
+    ``new_dir``: the directory itself was just made, so its parent's entry is synced as well.
+    """
+    target = Path(path)
+    try:
+        fd = os.open(target, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _fsync_dir(target.parent)
+        if new_dir:
+            _fsync_dir(target.parent.parent)
+    except OSError as exc:
+        raise StorageError(f"cannot sync {target} to disk", exc) from exc
+
+
+class BackgroundSync:
+    """:func:`sync_file` of one file in a thread of its own, while the caller goes on.
+
+    :meth:`wait` joins it and raises its error, if any (every time it is called).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, new_dir: bool = False) -> None:
+        self.path = Path(path)
+        self.new_dir = new_dir
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="ctrnet-fsync", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            sync_file(self.path, new_dir=self.new_dir)
+        except BaseException as exc:  # handed to the waiter
+            self._error = exc
+
+    def wait(self) -> None:
+        """Block until the file is on disk; raises ``StorageError`` if it could not be synced."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def open_lock_file(path: str | os.PathLike[str]) -> int:

@@ -1,14 +1,16 @@
-"""Atomic writes: readers never see a torn file; ``durable`` decides whether it is fsynced."""
+"""Atomic writes: readers never see a torn file; ``durable`` decides whether it is fsynced, and
+``sync_file``/``BackgroundSync`` make a written file durable later."""
 
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
 
 from ctrnet._errors import StorageError
-from ctrnet._fs import atomic_write
+from ctrnet._fs import BackgroundSync, atomic_write, sync_file
 
 
 @pytest.fixture
@@ -57,3 +59,43 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(
         atomic_write(target, "new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["conf"]
+
+
+def test_sync_file_fsyncs_the_file_its_directory_and_a_new_directory_s_parent(
+    tmp_path: Path, fsyncs: list[int]
+) -> None:
+    target = tmp_path / "sandboxes" / "abc" / "sandbox.json"
+    atomic_write(target, "{}", durable=False)
+    assert fsyncs == []
+    sync_file(target)
+    assert len(fsyncs) == 2
+    sync_file(target, new_dir=True)
+    assert len(fsyncs) == 5
+
+
+def test_background_sync_runs_in_another_thread_and_wait_joins_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "record.json"
+    target.write_text("{}")
+    threads: list[int] = []
+    real = os.fsync
+
+    def recording(fd: int) -> None:
+        threads.append(threading.get_ident())
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", recording)
+    pending = BackgroundSync(target)
+    pending.wait()
+    assert len(threads) == 2
+    assert threading.get_ident() not in threads
+    pending.wait()  # again: nothing more to do, no error
+    assert len(threads) == 2
+
+
+def test_background_sync_of_a_missing_file_raises_on_every_wait(tmp_path: Path) -> None:
+    pending = BackgroundSync(tmp_path / "gone.json")
+    for _ in range(2):
+        with pytest.raises(StorageError, match=r"cannot sync .*gone\.json to disk"):
+            pending.wait()

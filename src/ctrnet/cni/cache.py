@@ -92,9 +92,14 @@ def encode_entry(
 
 
 def write_entry(path: str, data: bytes) -> None:
-    """Atomically replace ``path`` (directory 0700, file 0600, like libcni)."""
+    """Atomically replace ``path`` (directory 0700, file 0600, like libcni).
+
+    Not fsynced, as libcni does not: an entry lost to a power loss only costs its DEL the
+    ``prevResult`` (a missing or empty entry is DELeted without one), and the manager's records,
+    which are synced before the ADD, hold everything else a DEL needs.
+    """
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    atomic_write(path, data, mode=0o600)
+    atomic_write(path, data, mode=0o600, durable=False)
 
 
 def parse_entry(data: bytes, path: str) -> CachedAttachment | None:

@@ -179,14 +179,15 @@ class NetworkManager:
                         record.ports = [p.to_cni() for p in self._resolve_ports(opts, sandbox_id)]
                     impl.plan(record, opts, mode)
                     record.labels = impl.labels(record, opts, mode)
-                    store.save(record)
+                    synced = store.save_syncing(record)
             except BaseException:
                 if self._nothing_left(sandbox_id):
                     held.forget()
                 raise
             pause_point("record")
             try:
-                impl.setup(record, opts, mode)
+                impl.setup(record, opts, mode, synced.wait)
+                synced.wait()
                 pause_point("files")
                 with store.lock_all():
                     record.state = "ready"
@@ -197,6 +198,8 @@ class NetworkManager:
                         default_network=self.ctx.platform.default_network,
                     )
             except BaseException as exc:
+                with contextlib.suppress(Exception):  # done before the rollback removes the record
+                    synced.wait()
                 if self._rollback(impl, record, exc):
                     held.forget()
                 raise

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ctrnet._errors import InvalidConfig, ValidationError
-from ctrnet._fs import atomic_write, file_lock, open_lock_file
+from ctrnet._fs import BackgroundSync, atomic_write, file_lock, open_lock_file
 
 __all__ = [
     "RECORD_VERSION",
@@ -259,10 +259,24 @@ class RecordStore:
         """Write ``record`` atomically; ``durable`` (the default) also fsyncs it.
 
         Only a record that must outlive a power loss needs that: the one written before a
-        resource that survives a reboot (host-local leases, the CNI cache) is created. A
-        ``ready`` record may skip it: after a reboot its namespace is gone, and a ``ready``
-        record without one and a ``creating`` record are reclaimed alike.
+        resource that survives a reboot (host-local leases) is created. A ``ready`` record may
+        skip it: after a reboot its namespace is gone, and a ``ready`` record without one and a
+        ``creating`` record are reclaimed alike.
         """
+        self._write(record, durable=durable)
+
+    def save_syncing(self, record: SandboxRecord) -> BackgroundSync:
+        """Write ``record`` atomically and start syncing it to disk in a thread.
+
+        For the ``creating`` record: it must be on disk before anything that survives a reboot
+        exists, not before the namespace (which a reboot ends) is made, so the caller makes the
+        namespace meanwhile and waits for the sync just before the first CNI ADD.
+        """
+        made = self._write(record, durable=False)
+        return BackgroundSync(self.path_of(record.id), new_dir=made)
+
+    def _write(self, record: SandboxRecord, *, durable: bool) -> bool:
+        """Write the record file; whether its directory was made for it."""
         if record.state not in STATES:
             raise ValueError(f"bad record state {record.state!r}")
         directory = self.dir_of(record.id)
@@ -275,6 +289,7 @@ class RecordStore:
                 with contextlib.suppress(OSError):
                     directory.rmdir()
             raise
+        return made
 
     def load(self, sandbox_id: str) -> SandboxRecord | None:
         """The record of ``sandbox_id``, or None if there is none."""
@@ -363,16 +378,6 @@ def _lock_current_file(path: Path) -> int:
         if current is not None and (current.st_dev, current.st_ino) == (held.st_dev, held.st_ino):
             return fd
         os.close(fd)
-
-
-def rewrite_in_place(path: str, text: str) -> None:
-    """Replace a file's content keeping its inode (it may be bind-mounted into a container)."""
-    with open(path, "r+", encoding="utf-8") as fh:
-        fh.seek(0)
-        fh.write(text)
-        fh.truncate()
-        fh.flush()
-        os.fsync(fh.fileno())
 
 
 def find_by_name(records: Sequence[SandboxRecord], name: str) -> SandboxRecord | None:

@@ -12,7 +12,7 @@ from ctrnet._errors import CtrnetError
 from ctrnet.manager.records import RecordStore, SandboxRecord
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from ctrnet._settings import Settings
     from ctrnet.cni import CNI
@@ -128,6 +128,11 @@ class ModeImpl:
     ``plan`` fills the record before anything exists; ``setup`` creates the resources, saving the
     record whenever it learns something cleanup needs; ``cleanup`` works from the record alone and
     returns the errors it met (it never stops early).
+
+    ``setup`` gets ``record_on_disk``, which blocks until the ``creating`` record is synced to
+    disk (it is being synced in the background): call it before making anything that outlives a
+    reboot (a CNI ADD's leases). What a reboot ends anyway (a namespace, files of the sandbox)
+    may come first; the manager waits for the sync itself once ``setup`` returns.
     """
 
     kind: ClassVar[str]
@@ -141,7 +146,13 @@ class ModeImpl:
     def plan(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> None:
         raise NotImplementedError
 
-    def setup(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> None:
+    def setup(
+        self,
+        record: SandboxRecord,
+        opts: NetworkOptions,
+        mode: Mode,
+        record_on_disk: Callable[[], None],
+    ) -> None:
         raise NotImplementedError
 
     def cleanup(self, record: SandboxRecord) -> list[BaseException]:

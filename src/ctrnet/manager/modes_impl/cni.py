@@ -14,7 +14,7 @@ from ctrnet.manager.records import AttachmentRecord, SandboxRecord
 from ctrnet.platform import AllocatingNamespaceBackend
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from ipaddress import IPv4Network, IPv6Network
 
     from ctrnet.cni import NetworkConfigList, RuntimeConf
@@ -71,7 +71,13 @@ class CniMode(ModeImpl):
             )
         files.plan(self.ctx, record, opts)
 
-    def setup(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> None:
+    def setup(
+        self,
+        record: SandboxRecord,
+        opts: NetworkOptions,
+        mode: Mode,
+        record_on_disk: Callable[[], None],
+    ) -> None:
         ctx = self.ctx
         backend = ctx.backend
         name = ctx.netns_name(record.id)
@@ -90,6 +96,7 @@ class CniMode(ModeImpl):
         # thread during the ADDs: unsynced they take ~0.2 ms, less than the thread's start and
         # its contention with the plugin calls
         files.write_static(ctx, record, opts)
+        record_on_disk()  # synced while the namespace was made; the ADDs make leases
         for i, att in enumerate(record.networks):
             conf = conflist_from_bytes(att.conflist.encode(), att.conflist_file)
             att.added = True  # tried: a rollback DELs it even if ADD is interrupted

@@ -10,6 +10,8 @@ from ctrnet.manager.modes_impl.base import ModeImpl
 from ctrnet.manager.records import SandboxRecord
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ctrnet.manager.modes import Mode
     from ctrnet.manager.options import NetworkOptions
 
@@ -84,7 +86,13 @@ class ContainerMode(ModeImpl):
         record.resolv_conf_path = target.resolv_conf_path
         record.hostname_path = "" if opts.uts == "host" else target.hostname_path
 
-    def setup(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> None:
+    def setup(
+        self,
+        record: SandboxRecord,
+        opts: NetworkOptions,
+        mode: Mode,
+        record_on_disk: Callable[[], None],
+    ) -> None:
         return None
 
     def cleanup(self, record: SandboxRecord) -> list[BaseException]:

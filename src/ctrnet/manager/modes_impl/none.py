@@ -9,6 +9,8 @@ from ctrnet.manager.modes_impl.base import ModeImpl
 from ctrnet.manager.records import SandboxRecord
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ctrnet.manager.modes import Mode
     from ctrnet.manager.options import NetworkOptions
 
@@ -25,7 +27,13 @@ class NoneMode(ModeImpl):
         record.netns_owned = True
         files.plan(self.ctx, record, opts)
 
-    def setup(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> None:
+    def setup(
+        self,
+        record: SandboxRecord,
+        opts: NetworkOptions,
+        mode: Mode,
+        record_on_disk: Callable[[], None],
+    ) -> None:
         path = self.ctx.backend.create(self.ctx.netns_name(record.id))
         if path != record.netns:
             record.netns = path

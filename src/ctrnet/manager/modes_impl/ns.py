@@ -11,6 +11,8 @@ from ctrnet.manager.modes_impl.base import ModeImpl
 from ctrnet.manager.records import SandboxRecord
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ctrnet.manager.modes import Mode
     from ctrnet.manager.options import NetworkOptions
 
@@ -37,7 +39,13 @@ class NsMode(ModeImpl):
         record.netns_owned = False
         files.plan(self.ctx, record, opts)
 
-    def setup(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> None:
+    def setup(
+        self,
+        record: SandboxRecord,
+        opts: NetworkOptions,
+        mode: Mode,
+        record_on_disk: Callable[[], None],
+    ) -> None:
         files.write(self.ctx, record, opts)
 
     def cleanup(self, record: SandboxRecord) -> list[BaseException]:
