@@ -387,7 +387,9 @@ class NetworkManager:
                     warnings += self._orphaned(record)
                     if record.state != "removing":
                         record.state = "removing"
-                        store.save(record)
+                        # after a reboot a sandbox whose namespace ctrnet made is reclaimed in
+                        # any state, so only the others need this state on disk for gc
+                        store.save(record, durable=not record.netns_owned)
                 pause_point("removing")
                 if force:
                     errors += forced.undo_networks(self.ctx, record)

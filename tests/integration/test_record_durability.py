@@ -1,8 +1,10 @@
-"""The ``creating`` record is on disk before the first ADD, and no sooner than it must be.
+"""What reaches the disk before what: records are fsynced where a power loss needs them.
 
-It is synced in a thread while the namespace is made (a reboot ends a namespace, so it may
-exist before the record is durable); host-local's leases, made by the ADDs, may not. The CNI
-cache is written without fsync, as libcni writes it.
+The ``creating`` record is on disk before the first ADD, and no sooner than it must be: it is
+synced in a thread while the namespace is made (a reboot ends a namespace, so it may exist
+before the record is durable); host-local's leases, made by the ADDs, may not. The CNI cache is
+written without fsync, as libcni writes it. A teardown syncs its ``removing`` record only for a
+sandbox whose namespace ctrnet did not make: after a reboot gc reclaims the others in any state.
 """
 
 from __future__ import annotations
@@ -120,3 +122,22 @@ def test_a_record_that_cannot_be_synced_stops_the_setup_before_any_add(
     sandbox = manager.setup(sid, _opts(network))
     assert sandbox.networks
     manager.cleanup(sid)
+
+
+def test_teardown_syncs_the_removing_record_only_without_a_namespace_of_its_own(
+    network: str, settings: Settings, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = NetworkManager(settings)
+    cni_id, host_id = f"{prefix}-d3", f"{prefix}-d4"
+    manager.setup(cni_id, _opts(network))
+    manager.setup(host_id, NetworkOptions.parse(networks=["host"]))
+    journal = Journal(monkeypatch)
+    manager.cleanup(cni_id)
+    assert [v for k, v in journal.events if k == "fsync"] == []
+    assert [v for k, v in journal.events if k == "exec"][-1] == "bridge DEL"
+    manager.cleanup(host_id)
+    record_dir = str(Path(settings.data_root, "sandboxes", host_id))
+    synced = [v for k, v in journal.events if k == "fsync"]
+    assert record_dir in synced  # the file (under its temporary name), then the rename
+    assert any(v.startswith(f"{record_dir}/.tmp-") for v in synced)
+    assert manager.list() == []
