@@ -13,6 +13,8 @@ DEFAULT_CNI_PATH = ("/opt/cni/bin", "/usr/lib/cni")
 DEFAULT_CACHE_DIR = "/var/lib/cni"
 DEFAULT_DATA_ROOT = "/var/lib/ctrnet"
 DEFAULT_NETNS_DIR = "/run/netns"
+#: values of a boolean variable that mean "off"
+_OFF = frozenset({"0", "false", "no", "off"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,6 +38,8 @@ class Settings:
     default_bridge: str = "nerdctl0"
     #: where automatic subnets come from (``CTRNET_SUBNET_POOL``, "base/size")
     subnet_pool: str = "10.4.1.0/16:24"
+    #: start the next plugin of a chain while one runs (``CTRNET_PRESTART=0`` turns it off)
+    prestart: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -61,6 +65,8 @@ class Settings:
             values["subnet_pool"] = env["CTRNET_SUBNET_POOL"]
         if env.get("CTRNET_PLUGIN_TIMEOUT"):
             values["plugin_timeout"] = float(env["CTRNET_PLUGIN_TIMEOUT"])
+        if env.get("CTRNET_PRESTART"):
+            values["prestart"] = env["CTRNET_PRESTART"].strip().lower() not in _OFF
         for key, value in overrides.items():
             if value is None:
                 continue

@@ -21,7 +21,7 @@ import pytest
 
 from ctrnet._errors import StorageError
 from ctrnet._settings import Settings
-from ctrnet.cni.exec import Completed, SubprocessExec
+from ctrnet.cni.exec import Completed, Started, SubprocessExec
 from ctrnet.manager import NetworkManager, NetworkOptions
 from tests.support.reliability import managed_network, residue
 
@@ -41,6 +41,7 @@ class Journal:
         self._lock = threading.Lock()
         real_fsync = os.fsync
         real_run = SubprocessExec.run
+        real_start = SubprocessExec.start
 
         def fsync(fd: int) -> None:
             path = os.readlink(f"/proc/self/fd/{fd}")
@@ -55,12 +56,20 @@ class Journal:
         def run(
             exec_: SubprocessExec, path: str, stdin: bytes, env: Mapping[str, str], timeout: float
         ) -> Completed:
-            with self._lock:
-                self.events.append(("exec", f"{os.path.basename(path)} {env['CNI_COMMAND']}"))
+            self.called(path, env)
             return real_run(exec_, path, stdin, env, timeout)
+
+        def start(exec_: SubprocessExec, path: str, env: Mapping[str, str]) -> Started:
+            return _Logged(real_start(exec_, path, env), lambda: self.called(path, env))
 
         monkeypatch.setattr(os, "fsync", fsync)
         monkeypatch.setattr(SubprocessExec, "run", run)
+        monkeypatch.setattr(SubprocessExec, "start", start)
+
+    def called(self, path: str, env: Mapping[str, str]) -> None:
+        """A plugin is given its input: the call happens now."""
+        with self._lock:
+            self.events.append(("exec", f"{os.path.basename(path)} {env['CNI_COMMAND']}"))
 
     def index(self, kind: str, what: Callable[[str], bool]) -> int:
         return next(i for i, (k, v) in enumerate(self.events) if k == kind and what(v))
@@ -77,6 +86,23 @@ def network(
     with managed_network(settings, name, subnet):
         yield name
     assert residue(settings, prefix, name, subnet) == []
+
+
+class _Logged:
+    """A started plugin whose call is logged when it gets its input."""
+
+    def __init__(self, started: Started, log: Callable[[], None]) -> None:
+        self.started = started
+        self.log = log
+
+    def finish(
+        self, stdin: bytes, timeout: float, meanwhile: Callable[[], None] | None = None
+    ) -> Completed:
+        self.log()
+        return self.started.finish(stdin, timeout, meanwhile)
+
+    def abort(self) -> None:
+        self.started.abort()
 
 
 def _opts(network: str) -> NetworkOptions:

@@ -2,6 +2,8 @@
 
 :class:`Exec` is the seam tests inject through; :class:`SubprocessExec` is the real one. Turning an
 exit status and output into a result or a :class:`PluginError` lives here, once, for every Exec.
+An Exec that can also :meth:`~StartingExec.start` a plugin's process before its input is known
+(:class:`StartingExec`) lets the runtime start the next plugin of a chain while one runs.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ import select
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ctrnet._errors import PluginError, PluginExecError, PluginTimeout
 from ctrnet.cni.plugins import find_plugin
@@ -25,6 +27,8 @@ __all__ = [
     "CNI_VARS",
     "Completed",
     "Exec",
+    "Started",
+    "StartingExec",
     "SubprocessExec",
     "cni_environ",
     "error_from",
@@ -66,6 +70,32 @@ def cni_environ(values: Mapping[str, str], base: Mapping[str, str] | None = None
     return env
 
 
+class Started(Protocol):
+    """A plugin process that is running but has not been given its input yet."""
+
+    def finish(
+        self, stdin: bytes, timeout: float, meanwhile: Callable[[], None] | None = None
+    ) -> Completed:
+        """Feed ``stdin``, wait (at most ``timeout`` s from now) and collect what it did.
+
+        ``meanwhile`` is called once the plugin has its input, while it works.
+        """
+        ...
+
+    def abort(self) -> None:
+        """End a plugin that was never given its input (it did nothing yet); idempotent."""
+        ...
+
+
+@runtime_checkable
+class StartingExec(Exec, Protocol):
+    """An Exec that can start a plugin's process ahead of its input."""
+
+    def start(self, path: str, env: Mapping[str, str]) -> Started:
+        """Start ``path`` with exactly ``env``; it waits for its input on stdin."""
+        ...
+
+
 class SubprocessExec:
     """Runs plugins as child processes in their own process group (a timeout kills them all)."""
 
@@ -82,10 +112,22 @@ class SubprocessExec:
         return find_plugin(plugin, paths)
 
     def run(self, path: str, stdin: bytes, env: Mapping[str, str], timeout: float) -> Completed:
+        return self._finish(self._spawn(path, env, retry=True), stdin, timeout, None)
+
+    def start(self, path: str, env: Mapping[str, str]) -> Started:
+        """The plugin's process, started now; one that cannot start yet ("text file busy", or
+        an error) is started by :meth:`Started.finish` instead, with :meth:`run`'s retries."""
+        try:
+            proc = self._spawn(path, env, retry=False)
+        except PluginExecError:
+            return _Deferred(self, path, dict(env))
+        return _Running(self, proc)
+
+    def _spawn(self, path: str, env: Mapping[str, str], *, retry: bool) -> _PluginProcess:
         attempt = 0
         while True:
             try:
-                proc = _PluginProcess(
+                return _PluginProcess(
                     [path],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
@@ -95,16 +137,29 @@ class SubprocessExec:
                 )
             except OSError as exc:
                 # "text file busy": the binary is still being written; a fresh process each time
-                if exc.errno == errno.ETXTBSY and attempt < self.busy_retries:
+                if retry and exc.errno == errno.ETXTBSY and attempt < self.busy_retries:
                     attempt += 1
                     time.sleep(self.busy_delay)
                     continue
                 raise PluginExecError(
                     f"cannot execute {path}: {exc.strerror or exc}", plugin=os.path.basename(path)
                 ) from exc
-            break
+
+    def _finish(
+        self,
+        proc: _PluginProcess,
+        stdin: bytes,
+        timeout: float,
+        meanwhile: Callable[[], None] | None,
+    ) -> Completed:
         try:
-            out, err = proc.communicate(stdin, timeout=timeout)
+            if meanwhile is not None and len(stdin) <= _EARLY_INPUT_LIMIT:
+                # fits in the pipe: written at once, so the plugin works while ``meanwhile`` runs
+                _feed(proc, stdin)
+                meanwhile()
+                out, err = proc.communicate(timeout=timeout)
+            else:
+                out, err = proc.communicate(stdin, timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             out, err = self._drain(proc)
@@ -126,6 +181,60 @@ class SubprocessExec:
                         pipe.close()
             proc.wait()
             return b"", b""
+
+
+#: the largest input written before ``meanwhile``; well under a pipe's 64 KiB, so it never blocks
+_EARLY_INPUT_LIMIT = 16 * 1024
+
+
+def _feed(proc: subprocess.Popen[bytes], stdin: bytes) -> None:
+    """Write all of ``stdin`` and close it (``communicate`` then only reads); a plugin that
+    exited without reading is fine, as with ``communicate``."""
+    pipe = proc.stdin
+    assert pipe is not None
+    proc.stdin = None
+    try:
+        pipe.write(stdin)
+        pipe.close()
+    except BrokenPipeError:
+        with contextlib.suppress(OSError):
+            pipe.close()
+
+
+class _Running:
+    """A started :class:`SubprocessExec` plugin, waiting for its input."""
+
+    def __init__(self, owner: SubprocessExec, proc: _PluginProcess) -> None:
+        self._owner = owner
+        self._proc = proc
+
+    def finish(
+        self, stdin: bytes, timeout: float, meanwhile: Callable[[], None] | None = None
+    ) -> Completed:
+        return self._owner._finish(self._proc, stdin, timeout, meanwhile)
+
+    def abort(self) -> None:
+        if self._proc.returncode is None:
+            _kill_group(self._proc)
+            self._owner._drain(self._proc)
+
+
+class _Deferred:
+    """A plugin whose process could not be started ahead: :meth:`finish` runs it then."""
+
+    def __init__(self, owner: SubprocessExec, path: str, env: dict[str, str]) -> None:
+        self._owner = owner
+        self._path = path
+        self._env = env
+
+    def finish(
+        self, stdin: bytes, timeout: float, meanwhile: Callable[[], None] | None = None
+    ) -> Completed:
+        proc = self._owner._spawn(self._path, self._env, retry=True)
+        return self._owner._finish(proc, stdin, timeout, meanwhile)
+
+    def abort(self) -> None:
+        return None
 
 
 class _PluginProcess(subprocess.Popen[bytes]):

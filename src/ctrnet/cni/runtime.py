@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,8 +34,16 @@ from ctrnet.cni.args import (
     without_ignore_unknown,
 )
 from ctrnet.cni.cache import CachedAttachment
+from ctrnet.cni.chain import REFERENCE_PLUGINS, ChainCalls
 from ctrnet.cni.config import NetworkConfigList, PluginConfig
-from ctrnet.cni.exec import Exec, SubprocessExec, cni_environ, error_from, parse_output
+from ctrnet.cni.exec import (
+    Completed,
+    Exec,
+    SubprocessExec,
+    cni_environ,
+    error_from,
+    parse_output,
+)
 from ctrnet.cni.request import request_bytes
 from ctrnet.cni.spec import (
     CURRENT_VERSION,
@@ -75,7 +83,10 @@ class CNI:
         cache_dir: str = DEFAULT_CACHE_DIR,
         exec: Exec | None = None,
         timeout: float = 60.0,
+        prestart: Collection[str] = REFERENCE_PLUGINS,
     ) -> None:
+        """``prestart``: plugin types whose process may be started while the previous plugin of
+        the chain runs (see :mod:`ctrnet.cni.chain`); empty to start each one in its turn."""
         if timeout <= 0:
             raise ValidationError(
                 f"plugin timeout must be positive, got {timeout}", option="timeout", value=timeout
@@ -84,6 +95,7 @@ class CNI:
         self.cache_dir = cache_dir
         self.exec: Exec = exec if exec is not None else SubprocessExec()
         self.timeout = timeout
+        self.prestart = frozenset(prestart)
         self._cni_path = os.pathsep.join(self.path)
 
     @classmethod
@@ -93,6 +105,7 @@ class CNI:
             cache_dir=settings.cache_dir,
             exec=exec,
             timeout=settings.plugin_timeout,
+            prestart=REFERENCE_PLUGINS if settings.prestart else (),
         )
 
     # --- operations ----------------------------------------------------------------------------
@@ -108,15 +121,16 @@ class CNI:
         paths = [self.exec.find(p.type, self.path) for p in conf.plugins]
         prev: dict[str, Any] | None = None
         try:
-            for plugin, path in zip(conf.plugins, paths, strict=True):
-                stdin = request_bytes(
-                    plugin,
-                    name=conf.name,
-                    cni_version=conf.cni_version,
-                    prev_result=prev,
-                    capability_args=rt.capability_args,
-                )
-                prev = self._call(plugin, path, "ADD", stdin, conf, rt, args)
+            with self._chain(conf.plugins, paths, "ADD", rt, args) as calls:
+                for i, plugin in enumerate(conf.plugins):
+                    stdin = request_bytes(
+                        plugin,
+                        name=conf.name,
+                        cni_version=conf.cni_version,
+                        prev_result=prev,
+                        capability_args=rt.capability_args,
+                    )
+                    prev = self._outcome(plugin, "ADD", calls.call(i, stdin), conf)
             final = prev or {}
             result = to_current(parse_result(final, conf.cni_version))
             entry = cache.encode_entry(
@@ -161,15 +175,16 @@ class CNI:
         if not rt.args:
             args = with_ignore_unknown(without_ignore_unknown(entry.args))
         paths = [self.exec.find(p.type, self.path) for p in conf.plugins]
-        for plugin, path in zip(conf.plugins, paths, strict=True):
-            stdin = request_bytes(
-                plugin,
-                name=conf.name,
-                cni_version=conf.cni_version,
-                prev_result=prev,
-                capability_args=caps,
-            )
-            self._call(plugin, path, "CHECK", stdin, conf, rt, args)
+        with self._chain(conf.plugins, paths, "CHECK", rt, args) as calls:
+            for i, plugin in enumerate(conf.plugins):
+                stdin = request_bytes(
+                    plugin,
+                    name=conf.name,
+                    cni_version=conf.cni_version,
+                    prev_result=prev,
+                    capability_args=caps,
+                )
+                self._outcome(plugin, "CHECK", calls.call(i, stdin), conf)
 
     def delete(self, conf: NetworkConfigList, rt: RuntimeConf) -> None:
         """DEL every plugin in reverse order; idempotent, and every plugin runs even if one fails.
@@ -232,7 +247,8 @@ class CNI:
                     stdin = request_bytes(
                         plugin, name=conf.name, cni_version=conf.cni_version, extra=extra
                     )
-                    self._call(plugin, path, "GC", stdin, conf, None, [])
+                    done = self.exec.run(path, stdin, self._env("GC", None, []), self.timeout)
+                    self._outcome(plugin, "GC", done, conf)
                 except CtrnetError as exc:
                     errors.append(exc)
         raise_collected(errors, f"network {conf.name!r}: GC")
@@ -244,7 +260,8 @@ class CNI:
         for plugin in conf.plugins:
             path = self.exec.find(plugin.type, self.path)
             stdin = request_bytes(plugin, name=conf.name, cni_version=conf.cni_version)
-            self._call(plugin, path, "STATUS", stdin, conf, None, [])
+            done = self.exec.run(path, stdin, self._env("STATUS", None, []), self.timeout)
+            self._outcome(plugin, "STATUS", done, conf)
 
     def version_info(self, plugin_type: str) -> dict[str, Any]:
         """The plugin's VERSION reply (``cniVersion``, ``supportedVersions``)."""
@@ -340,16 +357,9 @@ class CNI:
                 return None
             raise
 
-    def _call(
-        self,
-        plugin: PluginConfig,
-        path: str,
-        command: str,
-        stdin: bytes,
-        conf: NetworkConfigList,
-        rt: RuntimeConf | None,
-        args: Sequence[tuple[str, str]],
-    ) -> dict[str, Any]:
+    def _env(
+        self, command: str, rt: RuntimeConf | None, args: Sequence[tuple[str, str]]
+    ) -> dict[str, str]:
         values = {"CNI_COMMAND": command, "CNI_PATH": self._cni_path}
         if rt is not None:
             values |= {
@@ -358,7 +368,30 @@ class CNI:
                 "CNI_IFNAME": rt.ifname,
                 "CNI_ARGS": cni_args_string(args),
             }
-        done = self.exec.run(path, stdin, cni_environ(values), self.timeout)
+        return cni_environ(values)
+
+    def _chain(
+        self,
+        plugins: Sequence[PluginConfig],
+        paths: Sequence[str | None],
+        command: str,
+        rt: RuntimeConf,
+        args: Sequence[tuple[str, str]],
+    ) -> ChainCalls:
+        """The calls of one chain: every plugin gets the same environment."""
+        return ChainCalls(
+            self.exec,
+            paths,
+            [p.type for p in plugins],
+            self._env(command, rt, args),
+            self.timeout,
+            self.prestart,
+        )
+
+    def _outcome(
+        self, plugin: PluginConfig, command: str, done: Completed, conf: NetworkConfigList
+    ) -> dict[str, Any]:
+        """A call's result object (``{}`` but for ADD); raises the plugin's error."""
         if done.returncode != 0 or done.timed_out:
             raise error_from(
                 done, plugin=plugin.type, command=command, network=conf.name, timeout=self.timeout
@@ -383,19 +416,30 @@ class CNI:
     ) -> list[BaseException]:
         """DEL every plugin in reverse order, each even if an earlier one fails; the errors."""
         errors: list[BaseException] = []
-        for plugin in reversed(conf.plugins):
+        order = list(reversed(conf.plugins))
+        paths: list[str | None] = []
+        missing: dict[int, CtrnetError] = {}
+        for i, plugin in enumerate(order):
             try:
-                path = self.exec.find(plugin.type, self.path)
-                stdin = request_bytes(
-                    plugin,
-                    name=conf.name,
-                    cni_version=conf.cni_version,
-                    prev_result=prev,
-                    capability_args=caps,
-                )
-                self._call(plugin, path, "DEL", stdin, conf, rt, args)
+                paths.append(self.exec.find(plugin.type, self.path))
             except CtrnetError as exc:
-                errors.append(exc)
+                paths.append(None)
+                missing[i] = exc
+        with self._chain(order, paths, "DEL", rt, args) as calls:
+            for i, plugin in enumerate(order):
+                try:
+                    if i in missing:
+                        raise missing[i]
+                    stdin = request_bytes(
+                        plugin,
+                        name=conf.name,
+                        cni_version=conf.cni_version,
+                        prev_result=prev,
+                        capability_args=caps,
+                    )
+                    self._outcome(plugin, "DEL", calls.call(i, stdin), conf)
+                except CtrnetError as exc:
+                    errors.append(exc)
         return errors
 
     def _rollback(

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from ctrnet._settings import Settings
     from ctrnet.cni import CNI
-    from ctrnet.cni.exec import Completed, Exec
+    from ctrnet.cni.exec import Completed, Exec, Started
     from ctrnet.manager.modes import Mode
     from ctrnet.manager.options import NetworkOptions
     from ctrnet.networks import NetworkStore
@@ -175,13 +175,35 @@ def _pausing_exec() -> Exec | None:
 
     inner = SubprocessExec()
 
+    class PausingStarted:
+        def __init__(self, started: Started, step: str) -> None:
+            self.started = started
+            self.step = step
+
+        def finish(
+            self, stdin: bytes, timeout: float, meanwhile: Callable[[], None] | None = None
+        ) -> Completed:
+            done = self.started.finish(stdin, timeout, meanwhile)
+            pause_point(self.step)
+            return done
+
+        def abort(self) -> None:
+            self.started.abort()
+
     class PausingExec:
         def find(self, plugin: str, paths: Sequence[str]) -> str:
             return inner.find(plugin, paths)
 
         def run(self, path: str, stdin: bytes, env: Mapping[str, str], timeout: float) -> Completed:
             done = inner.run(path, stdin, env, timeout)
-            pause_point(f"{env.get('CNI_COMMAND', '')}:{os.path.basename(path)}")
+            pause_point(_step(path, env))
             return done
 
+        def start(self, path: str, env: Mapping[str, str]) -> Started:
+            return PausingStarted(inner.start(path, env), _step(path, env))
+
     return PausingExec()
+
+
+def _step(path: str, env: Mapping[str, str]) -> str:
+    return f"{env.get('CNI_COMMAND', '')}:{os.path.basename(path)}"
