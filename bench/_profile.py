@@ -1,7 +1,7 @@
 """Scenario: where the ctrnet library spends a sandbox's setup and teardown beyond the plugins.
 
 Runs the library variant one sandbox at a time with light instrumentation: the wall time inside
-plugin execs (``SubprocessExec.run``), inside ``os.fsync`` (atomic record/cache/file writes),
+plugin execs (``SubprocessExec.run``, or ``start`` and the started plugin's ``finish``), inside ``os.fsync`` (atomic record/cache/file writes),
 inside the namespace backend, and the rest (Python work, locks, file I/O without fsync). A
 cProfile of the same calls lists the functions with the most time of their own.
 """
@@ -29,17 +29,25 @@ class _Meter:
         self.ms: dict[str, float] = {}
         self.calls: dict[str, int] = {}
         self._undo: list[Callable[[], None]] = []
+        self._depth: dict[str, int] = {}
 
-    def wrap(self, owner: Any, name: str, key: str) -> None:
+    def wrap(self, owner: Any, name: str, key: str, *, count: bool = True) -> None:
+        """Time ``owner.name`` under ``key``; a call inside another of the same key (a plugin
+        started while one runs) is not timed twice. ``count``: it counts as a call."""
         orig = getattr(owner, name)
 
         def timed(*args: Any, **kwargs: Any) -> Any:
+            depth = self._depth.get(key, 0)
+            self._depth[key] = depth + 1
             t0 = time.perf_counter()
             try:
                 return orig(*args, **kwargs)
             finally:
-                self.ms[key] = self.ms.get(key, 0.0) + (time.perf_counter() - t0) * 1000
-                self.calls[key] = self.calls.get(key, 0) + 1
+                self._depth[key] = depth
+                if depth == 0:
+                    self.ms[key] = self.ms.get(key, 0.0) + (time.perf_counter() - t0) * 1000
+                if count:
+                    self.calls[key] = self.calls.get(key, 0) + 1
 
         setattr(owner, name, timed)
         self._undo.append(lambda: setattr(owner, name, orig))
@@ -56,11 +64,15 @@ class _Meter:
 
 @contextmanager
 def _instrumented() -> Iterator[_Meter]:
-    from ctrnet.cni.exec import SubprocessExec
+    from ctrnet.cni import exec as cni_exec
     from ctrnet.platform._netns_linux import NetnsBackend
 
     meter = _Meter()
-    meter.wrap(SubprocessExec, "run", "plugin exec")
+    # a call is a run(), or a start() (maybe while another plugin runs) and its finish()
+    meter.wrap(cni_exec.SubprocessExec, "run", "plugin exec")
+    meter.wrap(cni_exec.SubprocessExec, "start", "plugin exec", count=False)
+    for started in (cni_exec._Running, cni_exec._Deferred):
+        meter.wrap(started, "finish", "plugin exec")
     meter.wrap(os, "fsync", "fsync")
     for name in ("create", "remove", "set_loopback_up"):
         meter.wrap(NetnsBackend, name, "namespace")

@@ -15,13 +15,23 @@ Driven by the ``testplugin`` key of its netconf (``on`` maps a command to an act
     "while": PATH makes an action apply only while PATH exists (remove it to heal the plugin).
 
 ``INSTALLED`` (rewritten by ``install``) holds the VERSION reply, since VERSION gets no netconf.
+
+Each call record also holds the plugin's ``pid``, when it started (``t_start``) and when it had
+read its input (``t_read``); its exit time goes to ``<record>.exits``. With ``TESTPLUGIN_STARTS``
+in the environment, every process appends ``{"pid", "name"}`` to that file before reading stdin.
 """
 
+import atexit
 import json
 import os
 import signal
 import sys
 import time
+
+T_START = time.time()
+if os.environ.get("TESTPLUGIN_STARTS"):
+    with open(os.environ["TESTPLUGIN_STARTS"], "a") as _fh:
+        _fh.write(json.dumps({"pid": os.getpid(), "name": os.path.basename(sys.argv[0])}) + "\n")
 
 INSTALLED = {"supportedVersions": ["0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"]}
 CNI_KEYS = ("CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS", "CNI_ARGS", "CNI_IFNAME", "CNI_PATH")
@@ -79,6 +89,11 @@ def act(action, version):
     return action.get("result")
 
 
+def record_exit(path):
+    with open(path, "a") as fh:
+        fh.write(json.dumps({"pid": os.getpid(), "t_exit": time.time()}) + "\n")
+
+
 def default_result(conf, env):
     version = conf.get("cniVersion", "")
     if "prevResult" in conf:
@@ -96,6 +111,7 @@ def main():
     env = os.environ
     command = env.get("CNI_COMMAND", "")
     raw = sys.stdin.read()
+    t_read = time.time()
     try:
         conf = json.loads(raw) if raw.strip() else {}
     except ValueError:
@@ -110,8 +126,12 @@ def main():
                 "env": {k: env[k] for k in CNI_KEYS if k in env},
                 "inherited": env.get("TESTPLUGIN_MARK"),
                 "stdin": conf,
+                "pid": os.getpid(),
+                "t_start": T_START,
+                "t_read": t_read,
             }
             fh.write(json.dumps(record) + "\n")
+        atexit.register(record_exit, opts["record"] + ".exits")
     missing = [k for k in CNI_KEYS if k not in env]
     if missing:
         fail(4, "missing env " + ",".join(missing), version)

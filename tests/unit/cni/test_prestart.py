@@ -1,0 +1,128 @@
+"""Starting the next plugin of a chain while one runs: the calls stay one after another.
+
+The test plugin records when its process started, when it had read its input and when it
+exited, so each case can tell a process started ahead (before the previous plugin was done)
+from one started in its turn, and check that none got its input before its predecessor exited.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ctrnet._errors import PluginError
+from ctrnet._settings import Settings
+from ctrnet.cni import CNI, NetworkConfigList, RuntimeConf
+from ctrnet.cni.chain import REFERENCE_PLUGINS
+from tests.unit.cni.conftest import Lab
+
+Three = Callable[..., NetworkConfigList]
+SLOW = {"hang": 1.5}  # long enough for the next Python plugin to have started meanwhile
+RT = RuntimeConf(container_id="c1", netns="/proc/self/ns/net", ifname="eth0")
+
+
+@pytest.fixture
+def starts(tmp_path: Path) -> Iterator[Path]:
+    """The file every test plugin process logs its PID to when it starts."""
+    path = tmp_path / "starts.jsonl"
+    os.environ["TESTPLUGIN_STARTS"] = str(path)
+    try:
+        yield path
+    finally:
+        del os.environ["TESTPLUGIN_STARTS"]
+
+
+def _prestarting(lab: Lab) -> CNI:
+    return CNI(lab.cni.path, cache_dir=lab.cni.cache_dir, prestart={"t1", "t2", "t3"})
+
+
+def _exits(lab: Lab) -> dict[int, float]:
+    path = Path(str(lab.log) + ".exits")
+    lines = path.read_text().splitlines() if path.exists() else []
+    return {e["pid"]: e["t_exit"] for e in map(json.loads, lines)}
+
+
+def _sequential(lab: Lab, command: str) -> list[dict[str, Any]]:
+    """The ``command`` calls, checked to have got their input only once the previous exited."""
+    calls = [c for c in lab.calls() if c["command"] == command]
+    exits = _exits(lab)
+    for before, after in itertools.pairwise(calls):
+        assert after["t_read"] >= exits[before["pid"]], (before["type"], after["type"])
+    return calls
+
+
+def _gone(pid: int) -> bool:
+    return not os.path.exists(f"/proc/{pid}")  # neither running nor a zombie left unreaped
+
+
+def test_the_next_plugin_starts_while_one_runs_and_gets_its_input_after(
+    lab: Lab, three: Three
+) -> None:
+    cni = _prestarting(lab)
+    result = cni.add(three(on={"t1": {"ADD": SLOW}, "t2": {"ADD": SLOW}}), RT)
+    assert result.ips  # t1's result, passed along the chain
+    t1, t2, t3 = _sequential(lab, "ADD")
+    exits = _exits(lab)
+    assert t2["t_start"] < exits[t1["pid"]]  # started ahead, while t1 ran
+    assert t3["t_start"] < exits[t2["pid"]]
+    assert "prevResult" not in t1["stdin"]
+    assert (
+        t2["stdin"]["prevResult"]["ips"]
+        == t3["stdin"]["prevResult"]["ips"]
+        == [ip.to_dict() for ip in result.ips]
+    )
+
+
+def test_del_starts_the_next_plugin_ahead_too(lab: Lab, three: Three) -> None:
+    cni = _prestarting(lab)
+    conf = three(on={"t3": {"DEL": SLOW}})
+    cni.add(conf, RT)
+    cni.delete(conf, RT)
+    t3, t2, t1 = _sequential(lab, "DEL")
+    assert (t3["type"], t2["type"], t1["type"]) == ("t3", "t2", "t1")
+    assert t2["t_start"] < _exits(lab)[t3["pid"]]
+    assert lab.held() == []
+
+
+def test_a_failed_chain_kills_the_plugin_started_for_the_next_call(
+    lab: Lab, three: Three, starts: Path
+) -> None:
+    cni = _prestarting(lab)
+    conf = three(on={"t2": {"ADD": {"hang": 1.5, "error": {"code": 11, "msg": "no way"}}}})
+    with pytest.raises(PluginError, match="no way"):
+        cni.add(conf, RT)
+    # t3 was started for its ADD while t2 ran; it never got an input, and it is gone
+    assert [(c["command"], c["type"]) for c in lab.calls()] == [
+        ("ADD", "t1"),
+        ("ADD", "t2"),
+        ("DEL", "t3"),
+        ("DEL", "t2"),
+        ("DEL", "t1"),
+    ]
+    recorded = {c["pid"] for c in lab.calls()}
+    started = [json.loads(line)["pid"] for line in starts.read_text().splitlines()]
+    unused = [pid for pid in started if pid not in recorded]
+    assert len(unused) == 1  # the ADD of t3
+    assert all(_gone(pid) for pid in started)
+    assert lab.held() == [] and lab.cache_files() == []
+
+
+def test_plugins_outside_the_prestart_set_start_in_their_turn(lab: Lab, three: Three) -> None:
+    assert not {"t1", "t2", "t3"} & REFERENCE_PLUGINS
+    lab.cni.add(three(on={"t1": {"ADD": SLOW}}), RT)  # the default set: the reference plugins
+    t1, t2, _t3 = _sequential(lab, "ADD")
+    assert t2["t_start"] >= _exits(lab)[t1["pid"]]
+
+
+def test_ctrnet_prestart_0_turns_it_off() -> None:
+    assert CNI.from_settings(Settings()).prestart == REFERENCE_PLUGINS
+    off = Settings.from_env({"CTRNET_PRESTART": "0"})
+    assert off.prestart is False
+    assert CNI.from_settings(off).prestart == frozenset()
+    assert Settings.from_env({"CTRNET_PRESTART": "1"}).prestart is True
