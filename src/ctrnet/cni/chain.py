@@ -83,12 +83,14 @@ class ChainCalls:
         if started is None:
             started = starter.start(path, self.env)
 
-        def start_next() -> None:
-            next_path = self.paths[nxt]
-            assert next_path is not None
-            self._ahead[nxt] = starter.start(next_path, self.env)
+        return started.finish(stdin, self.timeout, lambda: self.start(nxt))
 
-        return started.finish(stdin, self.timeout, start_next)
+    def start(self, i: int) -> None:
+        """Start plugin ``i`` ahead of its call (if its type may be and it is not running)."""
+        if self._starter is not None and self._may_start(i) and i not in self._ahead:
+            path = self.paths[i]
+            assert path is not None
+            self._ahead[i] = self._starter.start(path, self.env)
 
     def _may_start(self, i: int) -> bool:
         return i < len(self.paths) and self.paths[i] is not None and self.types[i] in self.prestart

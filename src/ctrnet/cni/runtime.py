@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,18 +110,31 @@ class CNI:
 
     # --- operations ----------------------------------------------------------------------------
 
-    def add(self, conf: NetworkConfigList, rt: RuntimeConf) -> Result:
+    def add(
+        self, conf: NetworkConfigList, rt: RuntimeConf, *, before: Callable[[], None] | None = None
+    ) -> Result:
         """ADD every plugin in order, chaining results; cache and return the final result.
 
         On any failure the whole list is deleted (best effort) before the error is raised.
+        ``before`` is called once the first plugin's process has been started (it waits for its
+        input) and before any plugin acts: work the ADD needs done (the namespace), overlapping
+        the plugin's start-up. If it raises, no plugin has run and the error is raised as is.
         """
         args = self._checked(rt)
         if not rt.netns:
             raise ValidationError("ADD needs a network namespace path", option="netns")
         paths = [self.exec.find(p.type, self.path) for p in conf.plugins]
+        calls = self._chain(conf.plugins, paths, "ADD", rt, args)
+        if before is not None:
+            try:
+                calls.start(0)
+                before()
+            except BaseException:
+                calls.close()
+                raise
         prev: dict[str, Any] | None = None
         try:
-            with self._chain(conf.plugins, paths, "ADD", rt, args) as calls:
+            with calls:
                 for i, plugin in enumerate(conf.plugins):
                     stdin = request_bytes(
                         plugin,

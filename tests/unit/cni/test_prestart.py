@@ -10,13 +10,14 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ctrnet._errors import PluginError
+from ctrnet._errors import PluginError, StorageError
 from ctrnet._settings import Settings
 from ctrnet.cni import CNI, NetworkConfigList, RuntimeConf
 from ctrnet.cni.chain import REFERENCE_PLUGINS
@@ -126,3 +127,48 @@ def test_ctrnet_prestart_0_turns_it_off() -> None:
     assert off.prestart is False
     assert CNI.from_settings(off).prestart == frozenset()
     assert Settings.from_env({"CTRNET_PRESTART": "1"}).prestart is True
+
+
+def _wait_for_start(starts: Path, name: str) -> int:
+    """The PID of the first process of plugin ``name`` to start (waits up to 20 s)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if starts.exists():
+            for entry in map(json.loads, starts.read_text().splitlines()):
+                if entry["name"] == name:
+                    return int(entry["pid"])
+        time.sleep(0.02)
+    raise AssertionError(f"{name} never started")
+
+
+def test_before_runs_while_the_first_plugin_starts_and_ahead_of_its_input(
+    lab: Lab, three: Three, starts: Path
+) -> None:
+    cni = _prestarting(lab)
+    seen: list[float] = []
+
+    def before() -> None:
+        seen.append(_wait_for_start(starts, "t1"))  # started before this returns
+        seen.append(time.time())
+
+    cni.add(three(), RT, before=before)
+    t1, _t2, _t3 = _sequential(lab, "ADD")
+    assert t1["pid"] == seen[0]
+    assert t1["t_read"] >= seen[1]  # its input came after before() was done
+
+
+def test_an_error_in_before_ends_the_add_before_any_plugin_acts(
+    lab: Lab, three: Three, starts: Path
+) -> None:
+    cni = _prestarting(lab)
+
+    def before() -> None:
+        _wait_for_start(starts, "t1")
+        raise StorageError("cannot write the record", OSError(28, "No space left on device"))
+
+    with pytest.raises(StorageError, match="cannot write the record"):
+        cni.add(three(), RT, before=before)
+    assert lab.calls() == []  # no ADD, and no rollback DEL either: nothing was tried
+    pids = [json.loads(line)["pid"] for line in starts.read_text().splitlines()]
+    assert pids and all(_gone(pid) for pid in pids)
+    assert lab.cache_files() == []

@@ -79,29 +79,46 @@ class CniMode(ModeImpl):
         record_on_disk: Callable[[], None],
     ) -> None:
         ctx = self.ctx
-        backend = ctx.backend
-        name = ctx.netns_name(record.id)
-        if record.netns and isinstance(backend, AllocatingNamespaceBackend):
-            path = backend.create(name, record.netns)
-        else:
-            path = backend.create(name)
-        if path != record.netns:
-            record.netns = path
-            ctx.store.save(record)
-        pause_point("netns")
-        ctx.backend.set_loopback_up(path)
         from ctrnet.cni import conflist_from_bytes
 
-        # resolv.conf and hostname do not depend on the ADD results. Written here, not in a
-        # thread during the ADDs: unsynced they take ~0.2 ms, less than the thread's start and
-        # its contention with the plugin calls
-        files.write_static(ctx, record, opts)
-        record_on_disk()  # synced while the namespace was made; the ADDs make leases
+        def prepare() -> None:
+            """What the first ADD needs, done while its first plugin starts up."""
+            backend = ctx.backend
+            name = ctx.netns_name(record.id)
+            if record.netns and isinstance(backend, AllocatingNamespaceBackend):
+                path = backend.create(name, record.netns)
+            else:
+                path = backend.create(name)
+            if path != record.netns:
+                record.netns = path
+                ctx.store.save(record)
+            pause_point("netns")
+            backend.set_loopback_up(path)
+            # resolv.conf and hostname do not depend on the ADD results. Written here, not in a
+            # thread during the ADDs: unsynced they take ~0.2 ms, less than the thread's start
+            # and its contention with the plugin calls
+            files.write_static(ctx, record, opts)
+            record_on_disk()  # synced while the namespace was made; the ADDs make leases
+
+        # with the namespace's path planned, the first plugin starts while it is made
+        planned = record.netns
+        if not planned or not record.networks:
+            prepare()
         for i, att in enumerate(record.networks):
             conf = conflist_from_bytes(att.conflist.encode(), att.conflist_file)
-            att.added = True  # tried: a rollback DELs it even if ADD is interrupted
+
+            def tried(att: AttachmentRecord = att, first: bool = i == 0) -> None:
+                if first and planned:
+                    prepare()
+                    if record.netns != planned:  # the started plugin was told the planned one
+                        raise CtrnetError(
+                            f"the namespace backend made {record.netns}, not the planned "
+                            f"{planned}; report this as a bug"
+                        )
+                att.added = True  # tried: a rollback DELs it even if ADD is interrupted
+
             try:
-                result = ctx.cni.add(conf, attachment_runtime_conf(record, att))
+                result = ctx.cni.add(conf, attachment_runtime_conf(record, att), before=tried)
             except PluginError as exc:
                 _add_dhcp_hint(exc, conf)
                 raise
