@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,14 +35,14 @@ def atomic_write(
 def _atomic_write(target: Path, data: bytes | str, mode: int, durable: bool) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode() if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+    fd, tmp = _temporary(target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()
+            os.fchmod(fh.fileno(), mode)
             if durable:
                 os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -51,6 +50,22 @@ def _atomic_write(target: Path, data: bytes | str, mode: int, durable: bool) -> 
         raise
     if durable:
         _fsync_dir(target.parent)
+
+
+def _temporary(directory: Path) -> tuple[int, str]:
+    """A new file ``.tmp-<random>`` (mode 0600) in ``directory``, opened for writing.
+
+    What ``tempfile.mkstemp`` does, without importing ``tempfile`` (and ``random`` and
+    ``shutil`` with it: ~3 ms of every ``ctrnet`` command's start).
+    """
+    for _ in range(100):
+        path = os.path.join(directory, f".tmp-{os.urandom(6).hex()}")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        except FileExistsError:
+            continue
+        return fd, path
+    raise FileExistsError(f"no free temporary file name in {directory}")
 
 
 def _fsync_dir(directory: Path) -> None:

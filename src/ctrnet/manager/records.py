@@ -14,7 +14,6 @@ import fcntl
 import json
 import os
 import re
-import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
@@ -333,6 +332,8 @@ class RecordStore:
     def remove(self, sandbox_id: str) -> None:
         """Delete the record directory and the files in it; a missing one is fine."""
         with contextlib.suppress(FileNotFoundError):
+            import shutil  # only a teardown needs it
+
             shutil.rmtree(self.dir_of(sandbox_id))
 
     def write_file(self, sandbox_id: str, name: str, text: str) -> str:

@@ -11,7 +11,6 @@ import fcntl
 import json
 import os
 import shlex
-import shutil
 import subprocess
 
 from ctrnet._errors import PermissionDenied, SystemError_
@@ -64,6 +63,8 @@ def delete_bridge(name: str) -> bool:
 def isolation_rules(bridge: str, tool: str = "iptables") -> list[tuple[str, list[str]]]:
     """(chain, rule spec) of each isolation rule that names ``bridge`` as its in/out device."""
     found: list[tuple[str, list[str]]] = []
+    import shutil
+
     if shutil.which(tool) is None:
         return found
     for chain in ISOLATION_CHAINS:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from dataclasses import dataclass
 
 from ctrnet._errors import CtrnetError, MultipleErrors, PluginError
@@ -43,7 +42,7 @@ def probe_ingress_policy(settings: Settings, policy: str) -> PolicyProbe:
         "plugins": [{"type": "firewall", "ingressPolicy": policy}],
     }
     conf = conflist_from_bytes(json.dumps(doc).encode())
-    probe_id = f"ctrnet-probe-{os.getpid()}-{secrets.token_hex(4)}"
+    probe_id = f"ctrnet-probe-{os.getpid()}-{os.urandom(4).hex()}"
     try:
         CNI.from_settings(settings).delete(conf, RuntimeConf(container_id=probe_id, netns=""))
     except CtrnetError as exc:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import shutil
 import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -131,6 +130,8 @@ def allocate(spec: str, used: Sequence[UsedSubnet]) -> IPNetwork:
 
 def host_subnets() -> list[UsedSubnet]:
     """Every prefix on a host route (all tables) or address, read-only via ``ip -j``."""
+    import shutil
+
     ip = shutil.which("ip")
     if ip is None:
         raise SystemError_(

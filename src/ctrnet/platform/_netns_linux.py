@@ -14,7 +14,6 @@ import errno
 import fcntl
 import functools
 import os
-import socket
 import struct
 import threading
 from collections.abc import Callable
@@ -35,6 +34,8 @@ NS_GET_NSTYPE = 0xB703
 SIOCGIFFLAGS = 0x8913
 SIOCSIFFLAGS = 0x8914
 IFF_UP = 0x1
+AF_INET = 2
+SOCK_DGRAM_CLOEXEC = 2 | 0o2000000  # SOCK_DGRAM | SOCK_CLOEXEC
 _IFREQ = "16sh22x"  # struct ifreq: name, ifr_flags, rest of the union
 _NAME_MAX = 255
 
@@ -54,6 +55,7 @@ def _libc() -> ctypes.CDLL:
         ctypes.c_void_p,
     ]
     libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+    libc.socket.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
     return libc
 
 
@@ -142,11 +144,18 @@ def _is_netns(path: str) -> bool:
 
 
 def _loopback_up() -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+    # a socket made through libc: the socket module costs ~2.5 ms of every command's start
+    fd = _libc().socket(AF_INET, SOCK_DGRAM_CLOEXEC, 0)
+    if fd < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    try:
         req = struct.pack(_IFREQ, b"lo", 0)
-        _, flags = struct.unpack(_IFREQ, fcntl.ioctl(sock.fileno(), SIOCGIFFLAGS, req))
+        _, flags = struct.unpack(_IFREQ, fcntl.ioctl(fd, SIOCGIFFLAGS, req))
         if not flags & IFF_UP:
-            fcntl.ioctl(sock.fileno(), SIOCSIFFLAGS, struct.pack(_IFREQ, b"lo", flags | IFF_UP))
+            fcntl.ioctl(fd, SIOCSIFFLAGS, struct.pack(_IFREQ, b"lo", flags | IFF_UP))
+    finally:
+        os.close(fd)
 
 
 class NetnsBackend:

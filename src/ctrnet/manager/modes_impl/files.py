@@ -6,7 +6,7 @@ borrows its target's files instead.
 
 from __future__ import annotations
 
-import socket
+import os
 from typing import TYPE_CHECKING, Any
 
 from ctrnet.manager import hostsync
@@ -47,9 +47,9 @@ def plan(ctx: Context, record: SandboxRecord, opts: NetworkOptions) -> None:
     record.uts = opts.uts
     record.extra_hosts = [str(h) for h in opts.extra_hosts]
     if opts.uts == "host":
-        record.hostname = socket.gethostname()
+        record.hostname = os.uname().nodename
     elif record.mode == "host":
-        record.hostname = opts.hostname or socket.gethostname()
+        record.hostname = opts.hostname or os.uname().nodename
     else:
         record.hostname = effective_hostname(record.id, opts.hostname)
     if not has_files(ctx):
