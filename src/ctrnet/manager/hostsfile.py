@@ -19,6 +19,7 @@ __all__ = [
     "BEGIN_MARKER",
     "END_MARKER",
     "HostsPeer",
+    "LineCache",
     "hosts_block",
     "render_hosts",
     "rewrite_hosts_file",
@@ -44,18 +45,26 @@ class HostsPeer:
     addresses: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
+#: (id of a peer, network, default network) -> that peer's (ip, line) pairs on the network: see
+#: ``hosts_block``'s ``cache``
+LineCache = dict[tuple[int, str, str], list[tuple[str, str]]]
+
+
 def hosts_block(
     me: HostsPeer,
     peers: Sequence[HostsPeer] = (),
     extra_hosts: Sequence[ExtraHost] = (),
     *,
     default_network: str = "bridge",
+    cache: LineCache | None = None,
 ) -> str:
     """The managed block for ``me``: localhost, extra hosts, then every sandbox on a shared network.
 
     Each address line lists ``hostname``, ``hostname.<network>``, ``name``, ``name.<network>``
     (no suffix on ``default_network``). ``me`` comes first, then ``peers`` in the given order; an
     address is listed once. Sandboxes on networks ``me`` is not on are never listed.
+    ``cache``: one dict shared by the calls for a batch of blocks over the same peer objects
+    (every sandbox of a network), so that each peer's lines are rendered once, not once a block.
     """
     lines = [BEGIN_MARKER, *_LOCALHOST]
     lines.extend(_line(h.ip, h.host) for h in extra_hosts)
@@ -63,16 +72,31 @@ def hosts_block(
     seen: set[str] = set()
     for peer in [me, *(p for p in peers if p is not me)]:
         for network in shared:
-            for address in peer.addresses.get(network, ()):
-                ip = _bare_ip(address)
-                if ip is None or ip in seen:
-                    continue
-                names = _names(peer, network, default_network)
-                if names:
+            for ip, line in _peer_lines(peer, network, default_network, cache):
+                if ip not in seen:
                     seen.add(ip)
-                    lines.append(_line(ip, " ".join(names)))
+                    lines.append(line)
     lines.append(END_MARKER)
     return "".join(line + "\n" for line in lines)
+
+
+def _peer_lines(
+    peer: HostsPeer, network: str, default_network: str, cache: LineCache | None
+) -> list[tuple[str, str]]:
+    """``peer``'s (ip, line) pairs on ``network``: valid addresses, and only if it has names."""
+    key = (id(peer), network, default_network)
+    if cache is not None and key in cache:
+        return cache[key]
+    out: list[tuple[str, str]] = []
+    names = _names(peer, network, default_network)
+    if names:
+        for address in peer.addresses.get(network, ()):
+            ip = _bare_ip(address)
+            if ip is not None:
+                out.append((ip, _line(ip, " ".join(names))))
+    if cache is not None:
+        cache[key] = out
+    return out
 
 
 def render_hosts(existing: str, block: str) -> str:

@@ -12,7 +12,13 @@ from pathlib import Path
 
 from ctrnet._fs import atomic_write
 from ctrnet.manager.extrahosts import ExtraHost
-from ctrnet.manager.hostsfile import HostsPeer, hosts_block, render_hosts, rewrite_hosts_file
+from ctrnet.manager.hostsfile import (
+    HostsPeer,
+    LineCache,
+    hosts_block,
+    render_hosts,
+    rewrite_hosts_file,
+)
 from ctrnet.manager.records import RecordStore, SandboxRecord
 
 __all__ = ["HOST_HOSTS", "create_hosts_file", "peer_of", "sync"]
@@ -46,10 +52,15 @@ def _default_network(records: Iterable[SandboxRecord], fallback: str) -> str:
     return fallback
 
 
-def _block(record: SandboxRecord, records: Sequence[SandboxRecord], default_network: str) -> str:
-    peers = [peer_of(r) for r in records if r.id != record.id and r.state == "ready"]
+def _block(
+    me: HostsPeer,
+    record: SandboxRecord,
+    peers: Sequence[HostsPeer],
+    default_network: str,
+    cache: LineCache | None = None,
+) -> str:
     return hosts_block(
-        peer_of(record), peers, _extra_hosts(record), default_network=default_network
+        me, peers, _extra_hosts(record), default_network=default_network, cache=cache
     )
 
 
@@ -68,7 +79,7 @@ def create_hosts_file(
         with contextlib.suppress(OSError):
             base = Path(HOST_HOSTS).read_text()
     default = _default_network([record], default_network)
-    text = render_hosts(base, _block(record, [], default))
+    text = render_hosts(base, _block(peer_of(record), record, [], default))
     atomic_write(record.hosts_path, text, durable=False)  # a reboot ends the sandbox
 
 
@@ -79,12 +90,15 @@ def sync(store: RecordStore, networks: Sequence[str], *, default_network: str = 
     wanted = set(networks)
     records = [r for r in store.all() if r.state == "ready" and r.mode != "container"]
     default = _default_network(records, default_network)
+    peers = [peer_of(r) for r in records]  # each rendered once for all the blocks (cache)
+    cache: LineCache = {}
     changed = 0
-    for record in records:
+    for record, me in zip(records, peers, strict=True):
         if not record.hosts_path or not wanted.intersection(record.network_names()):
             continue
         with contextlib.suppress(FileNotFoundError):
-            rewrite_hosts_file_existing(record.hosts_path, _block(record, records, default))
+            block = _block(me, record, peers, default, cache)
+            rewrite_hosts_file_existing(record.hosts_path, block)
             changed += 1
     return changed
 

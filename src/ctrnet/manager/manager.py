@@ -43,6 +43,8 @@ from ctrnet.manager.records import (
 from ctrnet.manager.sandbox import Sandbox
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ctrnet._settings import Settings
     from ctrnet.cni import CNI, CachedAttachment, NetworkConfigList
     from ctrnet.manager.modes import Mode, NetworkLike
@@ -382,9 +384,10 @@ class NetworkManager:
                 record = None
             if record is not None:
                 with store.lock_all():  # no container-mode setup can pick this target meanwhile
+                    others = store.all()
                     if check_dependents:
-                        self._refuse_if_shared(record)
-                    warnings += self._orphaned(record)
+                        self._refuse_if_shared(record, others)
+                    warnings += self._orphaned(record, others)
                     if record.state != "removing":
                         record.state = "removing"
                         # after a reboot a sandbox whose namespace ctrnet made is reclaimed in
@@ -426,11 +429,11 @@ class NetworkManager:
         raise_collected(errors, f"cleanup of sandbox {sandbox_id!r}")
         return warnings
 
-    def _orphaned(self, record: SandboxRecord) -> list[str]:
+    def _orphaned(self, record: SandboxRecord, records: Sequence[SandboxRecord]) -> list[str]:
         """Warnings for the ready container-mode sandboxes that share ``record``'s namespace."""
         dependents = [
             other.id
-            for other in self.ctx.store.all()
+            for other in records
             if other.mode == "container" and other.target == record.id and other.id != record.id
         ]
         return [
@@ -439,7 +442,7 @@ class NetworkManager:
             for d in dependents
         ]
 
-    def _refuse_if_shared(self, record: SandboxRecord) -> None:
+    def _refuse_if_shared(self, record: SandboxRecord, records: Sequence[SandboxRecord]) -> None:
         """Raise ``ConflictError`` while container-mode sandboxes use ``record``'s namespace.
 
         A dependent counts while it is ready or its setup is under way; a crashed one (not ready,
@@ -449,7 +452,7 @@ class NetworkManager:
         store = self.ctx.store
         dependents = [
             other.id
-            for other in store.all()
+            for other in records
             if other.mode == "container"
             and other.target == record.id
             and other.id != record.id

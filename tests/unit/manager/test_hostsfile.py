@@ -6,7 +6,13 @@ import os
 from pathlib import Path
 
 from ctrnet.manager.extrahosts import ExtraHost
-from ctrnet.manager.hostsfile import HostsPeer, hosts_block, render_hosts, rewrite_hosts_file
+from ctrnet.manager.hostsfile import (
+    HostsPeer,
+    LineCache,
+    hosts_block,
+    render_hosts,
+    rewrite_hosts_file,
+)
 
 ME = HostsPeer(
     hostname="foo", name="bar", addresses={"n1": ["10.200.1.2/24"], "bridge": ["10.4.0.2/24"]}
@@ -39,6 +45,21 @@ def test_peer_on_other_network_only_is_not_listed_and_loopback_skipped() -> None
     block = hosts_block(me, [PEER_N1])
     assert "c1" not in block
     assert block.count("127.0.0.1") == 1  # only the localhost line
+
+
+def test_a_shared_cache_gives_every_block_of_a_batch_the_same_text() -> None:
+    same_ip = HostsPeer(hostname="dup", addresses={"n1": ["10.200.1.3/24"]})  # listed once
+    nameless = HostsPeer(hostname="", addresses={"n1": ["10.200.1.9/24"]})
+    everyone = [ME, PEER_N1, PEER_N2, PEER_BR, same_ip, nameless]
+    cache: LineCache = {}
+    for me in everyone:
+        for default in ("bridge", "n1"):
+            assert hosts_block(me, everyone, default_network=default, cache=cache) == (
+                hosts_block(me, everyone, default_network=default)
+            )
+    block = hosts_block(PEER_N1, everyone, cache=cache)
+    assert "dup" not in block and block.count("10.200.1.3") == 1
+    assert "10.200.1.9" not in block
 
 
 def test_render_keeps_user_lines_and_replaces_block() -> None:
