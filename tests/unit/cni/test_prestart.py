@@ -17,10 +17,11 @@ from typing import Any
 
 import pytest
 
-from ctrnet._errors import PluginError, StorageError
+from ctrnet._errors import PluginError, PluginExecError, StorageError
 from ctrnet._settings import Settings
 from ctrnet.cni import CNI, NetworkConfigList, RuntimeConf
 from ctrnet.cni.chain import REFERENCE_PLUGINS
+from ctrnet.cni.exec import SubprocessExec
 from tests.unit.cni.conftest import Lab
 
 Three = Callable[..., NetworkConfigList]
@@ -172,3 +173,27 @@ def test_an_error_in_before_ends_the_add_before_any_plugin_acts(
     pids = [json.loads(line)["pid"] for line in starts.read_text().splitlines()]
     assert pids and all(_gone(pid) for pid in pids)
     assert lab.cache_files() == []
+
+
+def test_a_plugin_started_ahead_that_dies_before_its_input_fails_like_any_plugin(
+    lab: Lab,
+) -> None:
+    quitter = lab.bin / "t9"
+    quitter.write_text("#!/bin/sh\nexit 3\n")  # exits at once, reads nothing
+    quitter.chmod(0o755)
+    cni = CNI(lab.cni.path, cache_dir=lab.cni.cache_dir, prestart={"t9"})
+    conf = lab.conf({"type": "t1", "testplugin": {"on": {"ADD": SLOW}}}, {"type": "t9"})
+    with pytest.raises(PluginExecError, match="exited with status 3 with no error message"):
+        cni.add(conf, RT)
+    assert [(c["command"], c["type"]) for c in lab.calls()] == [("ADD", "t1"), ("DEL", "t1")]
+    assert lab.held() == [] and lab.cache_files() == []
+
+
+def test_a_plugin_that_cannot_be_started_ahead_is_run_in_its_turn_with_the_same_error(
+    lab: Lab,
+) -> None:
+    exec_ = SubprocessExec()
+    started = exec_.start(str(lab.root / "missing-plugin"), {"CNI_COMMAND": "VERSION"})
+    with pytest.raises(PluginExecError, match=r"cannot execute .*missing-plugin"):
+        started.finish(b"{}", 5.0)
+    started.abort()  # nothing to end: a no-op
