@@ -1,0 +1,155 @@
+"""The real plugins started ahead: each waits for its input until the previous one is done.
+
+A setup and a teardown on a bridge network with a published port run the four plugins (bridge,
+portmap, firewall, tuning); the journal notes when each plugin's process was started, when it
+was given its input and when it was done, so the test can see the start-ups overlap while the
+calls themselves stay one after another, and that no plugin process outlives the operation.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+import pytest
+
+from ctrnet._settings import Settings
+from ctrnet.cni.exec import Completed, Started, SubprocessExec
+from ctrnet.manager import NetworkManager, NetworkOptions
+from ctrnet.platform._netns_linux import NetnsBackend
+from tests.support.reliability import managed_network, residue
+
+pytestmark = pytest.mark.root
+
+
+@dataclass
+class Call:
+    plugin: str
+    command: str
+    started: float  # the process exists
+    fed: float = 0.0  # it got its input
+    done: float = 0.0
+
+
+class Journal:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[Call] = []
+        self.netns_made = 0.0
+        self._lock = threading.Lock()
+        real_start = SubprocessExec.start
+        real_run = SubprocessExec.run
+        real_create = NetnsBackend.create
+        journal = self
+
+        class Watched:
+            def __init__(self, inner: Started, call: Call) -> None:
+                self.inner, self.call = inner, call
+
+            def finish(
+                self, stdin: bytes, timeout: float, meanwhile: Callable[[], None] | None = None
+            ) -> Completed:
+                self.call.fed = time.monotonic()
+                try:
+                    return self.inner.finish(stdin, timeout, meanwhile)
+                finally:
+                    self.call.done = time.monotonic()
+
+            def abort(self) -> None:
+                self.inner.abort()
+
+        def start(exec_: SubprocessExec, path: str, env: Mapping[str, str]) -> Started:
+            call = journal.note(path, env)
+            return Watched(real_start(exec_, path, env), call)
+
+        def run(
+            exec_: SubprocessExec, path: str, stdin: bytes, env: Mapping[str, str], timeout: float
+        ) -> Completed:
+            call = journal.note(path, env)
+            call.fed = call.started
+            try:
+                return real_run(exec_, path, stdin, env, timeout)
+            finally:
+                call.done = time.monotonic()
+
+        def create(backend: NetnsBackend, name: str, path: str | None = None) -> str:
+            made = real_create(backend, name, path)
+            journal.netns_made = time.monotonic()
+            return made
+
+        monkeypatch.setattr(SubprocessExec, "start", start)
+        monkeypatch.setattr(SubprocessExec, "run", run)
+        monkeypatch.setattr(NetnsBackend, "create", create)
+
+    def note(self, path: str, env: Mapping[str, str]) -> Call:
+        call = Call(os.path.basename(path), env["CNI_COMMAND"], time.monotonic())
+        with self._lock:
+            self.calls.append(call)
+        return call
+
+    def of(self, command: str) -> list[Call]:
+        return [c for c in self.calls if c.command == command]
+
+
+def _children() -> set[int]:
+    out: set[int] = set()
+    for tid in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{tid}/children") as fh:
+            out.update(int(p) for p in fh.read().split())
+    return out
+
+
+@pytest.fixture
+def network(
+    no_leftovers: Callable[[], list[str]],
+    settings: Settings,
+    prefix: str,
+    subnet: ipaddress.IPv4Network,
+) -> Iterator[str]:
+    name = f"{prefix}-pre"
+    with managed_network(settings, name, subnet):
+        yield name
+    assert residue(settings, prefix, name, subnet) == []
+
+
+def test_setup_and_teardown_start_each_plugin_while_the_previous_one_works(
+    network: str, settings: Settings, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = NetworkManager(settings)
+    before = _children()
+    journal = Journal(monkeypatch)
+    opts = NetworkOptions.parse(networks=[network], publish=["127.0.0.1::80"], dns=["127.0.0.1"])
+    sid = f"{prefix}-p1"
+    manager.setup(sid, opts)
+    try:
+        adds = journal.of("ADD")
+        assert [c.plugin for c in adds] == ["bridge", "portmap", "firewall", "tuning"]
+        assert adds[0].started < journal.netns_made < adds[0].fed  # started before the netns
+        for prev, call in itertools.pairwise(adds):
+            assert call.started < prev.done  # started while the previous plugin worked
+            assert call.fed >= prev.done  # and given its input once it was done
+    finally:
+        manager.cleanup(sid)
+    dels = journal.of("DEL")
+    assert [c.plugin for c in dels] == ["tuning", "firewall", "portmap", "bridge"]
+    for prev, call in itertools.pairwise(dels):
+        assert call.started < prev.done <= call.fed
+    assert _children() <= before  # every plugin process was reaped
+
+
+def test_ctrnet_prestart_0_starts_each_plugin_in_its_turn(
+    network: str, settings: Settings, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = NetworkManager(settings.with_(prestart=False))
+    journal = Journal(monkeypatch)
+    sid = f"{prefix}-p2"
+    manager.setup(sid, NetworkOptions.parse(networks=[network], dns=["127.0.0.1"]))
+    manager.cleanup(sid)
+    calls = journal.of("ADD") + journal.of("DEL")
+    assert len(calls) == 8
+    for prev, call in itertools.pairwise(calls):
+        assert call.started >= prev.done
