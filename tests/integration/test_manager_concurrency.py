@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -11,24 +9,10 @@ import pytest
 
 from ctrnet._settings import Settings
 from ctrnet.manager import NetworkManager, NetworkOptions, Sandbox
-from tests.support.reliability import managed_network, residue
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
 COUNT = 50
-
-
-@pytest.fixture
-def network(
-    no_leftovers: Callable[[], list[str]],
-    settings: Settings,
-    prefix: str,
-    subnet: ipaddress.IPv4Network,
-) -> Iterator[str]:
-    name = f"{prefix}-n1"
-    with managed_network(settings, name, subnet):
-        yield name
-    assert residue(settings, prefix, name, subnet) == []
 
 
 def test_fifty_sandboxes_at_once(settings: Settings, prefix: str, network: str) -> None:

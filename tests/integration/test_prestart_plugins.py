@@ -8,12 +8,11 @@ calls themselves stay one after another, and that no plugin process outlives the
 
 from __future__ import annotations
 
-import ipaddress
 import itertools
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pytest
@@ -22,7 +21,6 @@ from ctrnet._settings import Settings
 from ctrnet.cni.exec import Completed, Started, SubprocessExec
 from ctrnet.manager import NetworkManager, NetworkOptions
 from ctrnet.platform._netns_linux import NetnsBackend
-from tests.support.reliability import managed_network, residue
 
 pytestmark = pytest.mark.root
 
@@ -101,19 +99,6 @@ def _children() -> set[int]:
         with open(f"/proc/self/task/{tid}/children") as fh:
             out.update(int(p) for p in fh.read().split())
     return out
-
-
-@pytest.fixture
-def network(
-    no_leftovers: Callable[[], list[str]],
-    settings: Settings,
-    prefix: str,
-    subnet: ipaddress.IPv4Network,
-) -> Iterator[str]:
-    name = f"{prefix}-pre"
-    with managed_network(settings, name, subnet):
-        yield name
-    assert residue(settings, prefix, name, subnet) == []
 
 
 def test_setup_and_teardown_start_each_plugin_while_the_previous_one_works(

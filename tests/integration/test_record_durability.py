@@ -10,11 +10,10 @@ sandbox whose namespace ctrnet did not make: after a reboot gc reclaims the othe
 from __future__ import annotations
 
 import errno
-import ipaddress
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,6 @@ from ctrnet._errors import StorageError
 from ctrnet._settings import Settings
 from ctrnet.cni.exec import Completed, Started, SubprocessExec
 from ctrnet.manager import NetworkManager, NetworkOptions
-from tests.support.reliability import managed_network, residue
 
 pytestmark = pytest.mark.root
 
@@ -73,19 +71,6 @@ class Journal:
 
     def index(self, kind: str, what: Callable[[str], bool]) -> int:
         return next(i for i, (k, v) in enumerate(self.events) if k == kind and what(v))
-
-
-@pytest.fixture
-def network(
-    no_leftovers: Callable[[], list[str]],
-    settings: Settings,
-    prefix: str,
-    subnet: ipaddress.IPv4Network,
-) -> Iterator[str]:
-    name = f"{prefix}-dur"
-    with managed_network(settings, name, subnet):
-        yield name
-    assert residue(settings, prefix, name, subnet) == []
 
 
 class _Logged:
