@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ctrnet._errors import CtrnetError
+from ctrnet.manager.modes_impl import files
 from ctrnet.manager.records import RecordStore, SandboxRecord
 
 if TYPE_CHECKING:
@@ -159,11 +160,12 @@ class ModeImpl:
         raise NotImplementedError
 
     def labels(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> dict[str, str]:
-        """The nerdctl-style labels to persist with the sandbox."""
-        return {}
+        """The nerdctl-style labels to persist with the sandbox (the same for every mode)."""
+        return files.labels(self.ctx, record, opts, mode)
 
     def oci_spec(self, record: SandboxRecord) -> dict[str, Any]:
-        raise NotImplementedError
+        """The OCI fragment of the sandbox (the same for every mode)."""
+        return files.oci_spec(self.ctx, record)
 
 
 def _pausing_exec() -> Exec | None:

@@ -139,12 +139,6 @@ class CniMode(ModeImpl):
                 errors.append(exc)
         return errors
 
-    def labels(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> dict[str, str]:
-        return files.labels(self.ctx, record, opts, mode)
-
-    def oci_spec(self, record: SandboxRecord) -> dict[str, Any]:
-        return files.oci_spec(self.ctx, record)
-
 
 def _delete_networks(ctx: Context, record: SandboxRecord) -> list[BaseException]:
     """DEL every network of ``record``; the errors, last network first.

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ctrnet._errors import AmbiguousReference, ValidationError
-from ctrnet.manager.modes_impl import files
 from ctrnet.manager.modes_impl.base import ModeImpl
 from ctrnet.manager.records import SandboxRecord
 
@@ -97,12 +96,6 @@ class ContainerMode(ModeImpl):
 
     def cleanup(self, record: SandboxRecord) -> list[BaseException]:
         return []
-
-    def labels(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> dict[str, str]:
-        return files.labels(self.ctx, record, opts, mode)
-
-    def oci_spec(self, record: SandboxRecord) -> dict[str, Any]:
-        return files.oci_spec(self.ctx, record)
 
 
 def _find(records: list[SandboxRecord], ref: str) -> SandboxRecord | None:

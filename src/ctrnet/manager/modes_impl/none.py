@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ctrnet.manager.modes_impl import files
 from ctrnet.manager.modes_impl.base import ModeImpl
@@ -43,9 +43,3 @@ class NoneMode(ModeImpl):
 
     def cleanup(self, record: SandboxRecord) -> list[BaseException]:
         return self.ctx.remove_owned_netns(record)
-
-    def labels(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> dict[str, str]:
-        return files.labels(self.ctx, record, opts, mode)
-
-    def oci_spec(self, record: SandboxRecord) -> dict[str, Any]:
-        return files.oci_spec(self.ctx, record)

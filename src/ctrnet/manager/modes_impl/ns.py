@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ctrnet._errors import ValidationError
 from ctrnet.manager.modes_impl import files
@@ -50,9 +50,3 @@ class NsMode(ModeImpl):
 
     def cleanup(self, record: SandboxRecord) -> list[BaseException]:
         return []
-
-    def labels(self, record: SandboxRecord, opts: NetworkOptions, mode: Mode) -> dict[str, str]:
-        return files.labels(self.ctx, record, opts, mode)
-
-    def oci_spec(self, record: SandboxRecord) -> dict[str, Any]:
-        return files.oci_spec(self.ctx, record)
