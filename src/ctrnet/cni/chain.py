@@ -74,16 +74,13 @@ class ChainCalls:
         path = self.paths[i]
         assert path is not None
         started = self._ahead.pop(i, None)
-        starter = self._starter
-        nxt = i + 1
-        if starter is None or not self._may_start(nxt):
-            if started is not None:
-                return started.finish(stdin, self.timeout)
-            return self.exec.run(path, stdin, self.env, self.timeout)
-        if started is None:
-            started = starter.start(path, self.env)
-
-        return started.finish(stdin, self.timeout, lambda: self.start(nxt))
+        if self._starter is not None and self._may_start(i + 1):
+            # this plugin needs a process of its own to start the next one while it works
+            started = started or self._starter.start(path, self.env)
+            return started.finish(stdin, self.timeout, lambda: self.start(i + 1))
+        if started is not None:
+            return started.finish(stdin, self.timeout)
+        return self.exec.run(path, stdin, self.env, self.timeout)
 
     def start(self, i: int) -> None:
         """Start plugin ``i`` ahead of its call (if its type may be and it is not running)."""
