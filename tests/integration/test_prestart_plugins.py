@@ -10,87 +10,32 @@ from __future__ import annotations
 
 import itertools
 import os
-import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 import pytest
 
 from ctrnet._settings import Settings
-from ctrnet.cni.exec import Completed, Started, SubprocessExec
 from ctrnet.manager import NetworkManager, NetworkOptions
 from ctrnet.platform._netns_linux import NetnsBackend
+from tests.support.plugincalls import PluginCalls
 
 pytestmark = pytest.mark.root
 
 
-@dataclass
-class Call:
-    plugin: str
-    command: str
-    started: float  # the process exists
-    fed: float = 0.0  # it got its input
-    done: float = 0.0
+class Journal(PluginCalls):
+    """The plugin calls, and when the namespace was made."""
 
-
-class Journal:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.calls: list[Call] = []
+        super().__init__(monkeypatch)
         self.netns_made = 0.0
-        self._lock = threading.Lock()
-        real_start = SubprocessExec.start
-        real_run = SubprocessExec.run
         real_create = NetnsBackend.create
-        journal = self
-
-        class Watched:
-            def __init__(self, inner: Started, call: Call) -> None:
-                self.inner, self.call = inner, call
-
-            def finish(
-                self, stdin: bytes, timeout: float, meanwhile: Callable[[], None] | None = None
-            ) -> Completed:
-                self.call.fed = time.monotonic()
-                try:
-                    return self.inner.finish(stdin, timeout, meanwhile)
-                finally:
-                    self.call.done = time.monotonic()
-
-            def abort(self) -> None:
-                self.inner.abort()
-
-        def start(exec_: SubprocessExec, path: str, env: Mapping[str, str]) -> Started:
-            call = journal.note(path, env)
-            return Watched(real_start(exec_, path, env), call)
-
-        def run(
-            exec_: SubprocessExec, path: str, stdin: bytes, env: Mapping[str, str], timeout: float
-        ) -> Completed:
-            call = journal.note(path, env)
-            call.fed = call.started
-            try:
-                return real_run(exec_, path, stdin, env, timeout)
-            finally:
-                call.done = time.monotonic()
 
         def create(backend: NetnsBackend, name: str, path: str | None = None) -> str:
             made = real_create(backend, name, path)
-            journal.netns_made = time.monotonic()
+            self.netns_made = time.monotonic()
             return made
 
-        monkeypatch.setattr(SubprocessExec, "start", start)
-        monkeypatch.setattr(SubprocessExec, "run", run)
         monkeypatch.setattr(NetnsBackend, "create", create)
-
-    def note(self, path: str, env: Mapping[str, str]) -> Call:
-        call = Call(os.path.basename(path), env["CNI_COMMAND"], time.monotonic())
-        with self._lock:
-            self.calls.append(call)
-        return call
-
-    def of(self, command: str) -> list[Call]:
-        return [c for c in self.calls if c.command == command]
 
 
 def _children() -> set[int]:

@@ -13,21 +13,21 @@ import errno
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from ctrnet._errors import StorageError
 from ctrnet._settings import Settings
-from ctrnet.cni.exec import Completed, Started, SubprocessExec
 from ctrnet.manager import NetworkManager, NetworkOptions
+from tests.support.plugincalls import PluginCalls
 
 pytestmark = pytest.mark.root
 
 
 class Journal:
-    """Finished fsyncs (by path) and started plugin calls, in order, from any thread.
+    """Finished fsyncs (by path) and plugin calls given their input, in order, from any thread.
 
     ``slow``: fsyncs of paths ending so take 0.2 s longer (a busy disk); ``fail_on``: they fail.
     """
@@ -38,8 +38,6 @@ class Journal:
         self.fail_on: str | None = None
         self._lock = threading.Lock()
         real_fsync = os.fsync
-        real_run = SubprocessExec.run
-        real_start = SubprocessExec.start
 
         def fsync(fd: int) -> None:
             path = os.readlink(f"/proc/self/fd/{fd}")
@@ -48,46 +46,17 @@ class Journal:
             if self.slow and path.endswith(self.slow):
                 time.sleep(0.2)
             real_fsync(fd)
-            with self._lock:
-                self.events.append(("fsync", path))
-
-        def run(
-            exec_: SubprocessExec, path: str, stdin: bytes, env: Mapping[str, str], timeout: float
-        ) -> Completed:
-            self.called(path, env)
-            return real_run(exec_, path, stdin, env, timeout)
-
-        def start(exec_: SubprocessExec, path: str, env: Mapping[str, str]) -> Started:
-            return _Logged(real_start(exec_, path, env), lambda: self.called(path, env))
+            self._add("fsync", path)
 
         monkeypatch.setattr(os, "fsync", fsync)
-        monkeypatch.setattr(SubprocessExec, "run", run)
-        monkeypatch.setattr(SubprocessExec, "start", start)
+        PluginCalls(monkeypatch, on_feed=lambda c: self._add("exec", f"{c.plugin} {c.command}"))
 
-    def called(self, path: str, env: Mapping[str, str]) -> None:
-        """A plugin is given its input: the call happens now."""
+    def _add(self, kind: str, what: str) -> None:
         with self._lock:
-            self.events.append(("exec", f"{os.path.basename(path)} {env['CNI_COMMAND']}"))
+            self.events.append((kind, what))
 
     def index(self, kind: str, what: Callable[[str], bool]) -> int:
         return next(i for i, (k, v) in enumerate(self.events) if k == kind and what(v))
-
-
-class _Logged:
-    """A started plugin whose call is logged when it gets its input."""
-
-    def __init__(self, started: Started, log: Callable[[], None]) -> None:
-        self.started = started
-        self.log = log
-
-    def finish(
-        self, stdin: bytes, timeout: float, meanwhile: Callable[[], None] | None = None
-    ) -> Completed:
-        self.log()
-        return self.started.finish(stdin, timeout, meanwhile)
-
-    def abort(self) -> None:
-        self.started.abort()
 
 
 def _opts(network: str) -> NetworkOptions:
