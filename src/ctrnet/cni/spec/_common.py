@@ -1,15 +1,20 @@
-"""Pieces every result version shares: DNS, the plain ``dst``/``gw`` route, the version check."""
+"""Pieces every result version shares: DNS, the plain ``dst``/``gw`` route, the version check,
+and the wire methods of the results (``ResultWire``, ``ListResultWire``)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ctrnet._errors import IncompatibleVersion
 from ctrnet.cni.spec._fields import Reader, put
 
-__all__ = ["DNS", "BasicRoute", "read_version"]
+if TYPE_CHECKING:
+    from ctrnet.cni.spec._convert import AnyResult
+
+__all__ = ["DNS", "BasicRoute", "ListResultWire", "ResultWire", "read_version"]
 
 
 def read_version(r: Reader, version: str | None, supported: tuple[str, ...], who: str) -> str:
@@ -87,5 +92,53 @@ class BasicRoute:
         out: dict[str, Any] = {"dst": str(self.dst)}
         if self.gw is not None:
             out["gw"] = str(self.gw)
+        out.update(self.extra)
+        return out
+
+
+class ResultWire:
+    """What every version's ``Result`` does alike; the dataclass defines ``cni_version`` and
+    ``to_dict``."""
+
+    __slots__ = ()
+    cni_version: str
+
+    def to_dict(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @property
+    def version(self) -> str:
+        return self.cni_version
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(self.to_dict(), separators=(",", ":")).encode()
+
+    def as_version(self, version: str) -> Any:
+        """This result converted to *version* (see :func:`ctrnet.cni.spec.convert`)."""
+        from ctrnet.cni.spec._convert import convert
+
+        return convert(cast("AnyResult", self), version)  # every subclass is one of them
+
+
+class ListResultWire(ResultWire):
+    """The wire JSON of the results with ``interfaces``/``ips``/``routes`` lists (0.3.0 on)."""
+
+    __slots__ = ()
+    interfaces: list[Any]
+    ips: list[Any]
+    routes: list[Any]
+    dns: DNS
+    extra: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Wire JSON in libcni's key order (``dns`` is always present, as Go writes it)."""
+        out: dict[str, Any] = {"cniVersion": self.cni_version}
+        if self.interfaces:
+            out["interfaces"] = [i.to_dict() for i in self.interfaces]
+        if self.ips:
+            out["ips"] = [i.to_dict() for i in self.ips]
+        if self.routes:
+            out["routes"] = [rt.to_dict() for rt in self.routes]
+        out["dns"] = self.dns.to_dict()
         out.update(self.extra)
         return out

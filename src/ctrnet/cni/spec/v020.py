@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
 from typing import Any
 
-from ctrnet.cni.spec._common import DNS, BasicRoute, read_version
+from ctrnet.cni.spec._common import DNS, BasicRoute, ResultWire, read_version
 from ctrnet.cni.spec._fields import Reader
 
 __all__ = ["CONVERTERS", "SUPPORTED_VERSIONS", "IPConfig", "Result"]
@@ -46,7 +45,7 @@ class IPConfig:
 
 
 @dataclass(slots=True)
-class Result:
+class Result(ResultWire):
     """A 0.1.0 / 0.2.0 result."""
 
     cni_version: str = "0.2.0"
@@ -56,10 +55,6 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     _KNOWN = frozenset({"cniVersion", "ip4", "ip6", "dns"})
-
-    @property
-    def version(self) -> str:
-        return self.cni_version
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], version: str | None = None) -> Result:
@@ -86,15 +81,6 @@ class Result:
         out["dns"] = self.dns.to_dict()
         out.update(self.extra)
         return out
-
-    def to_bytes(self) -> bytes:
-        return json.dumps(self.to_dict(), separators=(",", ":")).encode()
-
-    def as_version(self, version: str) -> Any:
-        """This result converted to *version* (see :func:`ctrnet.cni.spec.convert`)."""
-        from ctrnet.cni.spec._convert import convert
-
-        return convert(self, version)
 
 
 def _relabel(result: Result, to_version: str) -> Result:

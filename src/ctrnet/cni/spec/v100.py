@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from ipaddress import (
@@ -16,7 +15,7 @@ from ipaddress import (
 from typing import Any
 
 from ctrnet.cni.spec import v020, v040
-from ctrnet.cni.spec._common import DNS, BasicRoute, read_version
+from ctrnet.cni.spec._common import DNS, BasicRoute, ListResultWire, read_version
 from ctrnet.cni.spec._fields import Reader, put
 
 __all__ = ["CONVERTERS", "SUPPORTED_VERSIONS", "IPConfig", "Interface", "Result", "Route"]
@@ -136,7 +135,7 @@ class Route:
 
 
 @dataclass(slots=True)
-class Result:
+class Result(ListResultWire):
     """A 1.0.0 / 1.1.0 result (the two share one shape; 1.1.0 only adds optional fields)."""
 
     cni_version: str = "1.0.0"
@@ -147,10 +146,6 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     _KNOWN = frozenset({"cniVersion", "interfaces", "ips", "routes", "dns"})
-
-    @property
-    def version(self) -> str:
-        return self.cni_version
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], version: str | None = None) -> Result:
@@ -165,28 +160,6 @@ class Result:
             DNS.read(r.child("dns")),
             r.extra(cls._KNOWN),
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Wire JSON in libcni's key order (``dns`` is always present, as Go writes it)."""
-        out: dict[str, Any] = {"cniVersion": self.cni_version}
-        if self.interfaces:
-            out["interfaces"] = [i.to_dict() for i in self.interfaces]
-        if self.ips:
-            out["ips"] = [i.to_dict() for i in self.ips]
-        if self.routes:
-            out["routes"] = [rt.to_dict() for rt in self.routes]
-        out["dns"] = self.dns.to_dict()
-        out.update(self.extra)
-        return out
-
-    def to_bytes(self) -> bytes:
-        return json.dumps(self.to_dict(), separators=(",", ":")).encode()
-
-    def as_version(self, version: str) -> Any:
-        """This result converted to *version* (see :func:`ctrnet.cni.spec.convert`)."""
-        from ctrnet.cni.spec._convert import convert
-
-        return convert(self, version)
 
     def interface_of(self, ip: IPConfig) -> Interface | None:
         """The interface *ip* belongs to, or None when it names none (or an index out of range)."""
