@@ -1,13 +1,12 @@
 """Private resources for one benchmark run (names, subnets, ports, dirs) and the leak checks.
 
-Subnets come from 10.200.0.0/13 and are reserved with the same marker files as the test suite
-(``/tmp/ctrnet-test-subnets``), so a benchmark and a concurrent test run never pick the same /24.
+Subnets come from 10.200.0.0/13 and are reserved by the test suite's own code
+(``tests.support.host.reserve_subnet``: marker files in ``/tmp/ctrnet-test-subnets``), so a
+benchmark and a concurrent test run never pick the same /24; the host views are the suite's too.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import ipaddress
 import json
 import os
@@ -21,6 +20,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.host import iptables_rules, links, namespaces, reserve_subnet
+
 __all__ = [
     "BenchError",
     "Leaks",
@@ -31,8 +32,6 @@ __all__ = [
     "namespaces",
 ]
 
-TEST_RANGE = ipaddress.IPv4Network("10.200.0.0/13")
-RESERVE_DIR = Path("/tmp/ctrnet-test-subnets")
 DEFAULT_LEASE_ROOT = Path("/var/lib/cni/networks")
 
 
@@ -40,55 +39,12 @@ class BenchError(RuntimeError):
     """A benchmark step failed or left something behind; the message says what."""
 
 
-def _run(*cmd: str) -> str:
-    return subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
-
-
-def namespaces() -> list[str]:
-    """Names under /run/netns."""
-    try:
-        return sorted(os.listdir("/run/netns"))
-    except FileNotFoundError:
-        return []
-
-
-def links() -> list[str]:
-    """Link names in the host namespace."""
-    return sorted(item["ifname"] for item in json.loads(_run("ip", "-j", "link", "show") or "[]"))
-
-
 def links_on(bridge: str) -> list[str]:
     """Links enslaved to ``bridge`` (the host ends of sandbox veths)."""
-    out = _run("ip", "-j", "link", "show", "master", bridge)
+    out = subprocess.run(
+        ["ip", "-j", "link", "show", "master", bridge], capture_output=True, text=True, check=False
+    ).stdout
     return sorted(item["ifname"] for item in json.loads(out or "[]"))
-
-
-def iptables_rules() -> list[str]:
-    """Every rule of the nat and filter tables (IPv4 and IPv6), as ``iptables -S`` prints them."""
-    out: list[str] = []
-    for tool in ("iptables", "ip6tables"):
-        for table in ("nat", "filter"):
-            lines = _run(tool, "-w", "-t", table, "-S").splitlines()
-            out += [f"{tool} -t {table} {line}" for line in lines]
-    return out
-
-
-def _host_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
-    for route in json.loads(_run("ip", "-j", "-4", "route", "show", "table", "all") or "[]"):
-        dst = route.get("dst", "")
-        if dst and dst != "default":
-            with contextlib.suppress(ValueError):
-                nets.append(ipaddress.ip_network(dst, strict=False))
-    return nets
-
-
-def _stale(marker: Path) -> bool:
-    try:
-        pid = int(marker.read_text() or "0")
-    except (OSError, ValueError):
-        return True
-    return not Path(f"/proc/{pid}").exists()
 
 
 @dataclass
@@ -140,27 +96,12 @@ class Workspace:
 
     def subnet(self) -> ipaddress.IPv4Network:
         """A /24 from 10.200.0.0/13 that no host route uses and no other run holds."""
-        RESERVE_DIR.mkdir(exist_ok=True)
-        used = _host_networks()
-        candidates: list[ipaddress.IPv4Network] = list(TEST_RANGE.subnets(new_prefix=24))
-        random.shuffle(candidates)
-        for net in candidates:
-            if any(net.overlaps(u) for u in used):
-                continue
-            marker = RESERVE_DIR / str(net.network_address)
-            try:
-                fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except OSError as exc:
-                if exc.errno == errno.EEXIST:
-                    if _stale(marker):
-                        marker.unlink(missing_ok=True)
-                    continue
-                raise
-            os.write(fd, str(os.getpid()).encode())
-            os.close(fd)
-            self._markers.append(marker)
-            return net
-        raise BenchError("no free /24 left in 10.200.0.0/13; wait for other runs to finish")
+        reserved = reserve_subnet()
+        if reserved is None:
+            raise BenchError("no free /24 left in 10.200.0.0/13; wait for other runs to finish")
+        net, marker = reserved
+        self._markers.append(marker)
+        return net
 
     def port(self) -> int:
         """A TCP port on 127.0.0.1 that nothing listens on and this run has not handed out."""

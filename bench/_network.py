@@ -98,7 +98,7 @@ class BenchNetwork:
         """
         subprocess.run(["ip", "link", "del", self.bridge], capture_output=True, check=False)
         for rule in iptables_rules():
-            tool, _t, table, *spec = shlex.split(rule)
+            tool, table, *spec = shlex.split(rule)  # as tests.support.host prints it
             if not spec or spec[0] != "-A" or self.bridge not in spec:
                 continue
             subprocess.run(

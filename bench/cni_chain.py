@@ -9,7 +9,6 @@ Prints the medians and ctrnet/direct ratios (target: each within 1.10x).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import ipaddress
 import json
 import os
@@ -24,26 +23,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
-from ctrnet.cni import CNI, RuntimeConf, conflist_from_bytes
+from tests.support.host import reserve_subnet  # noqa: E402
+
+from ctrnet.cni import CNI, RuntimeConf, conflist_from_bytes  # noqa: E402
 
 PLUGIN_DIR = "/usr/lib/cni"
-
-
-def free_subnet() -> ipaddress.IPv4Network:
-    out = subprocess.run(
-        ["ip", "-j", "-4", "route", "show", "table", "all"], capture_output=True, text=True
-    ).stdout
-    used = []
-    for route in json.loads(out or "[]"):
-        with contextlib.suppress(ValueError):
-            if route.get("dst", "default") != "default":
-                used.append(ipaddress.IPv4Network(route["dst"], strict=False))
-    for net in ipaddress.IPv4Network("10.4.0.0/16").subnets(new_prefix=24):
-        if not any(net.overlaps(u) for u in used):
-            return net
-    raise SystemExit("no free /24 in 10.4.0.0/16")
 
 
 def free_port() -> int:
@@ -130,7 +117,12 @@ def main() -> int:
         return 1
     tag = "ctbench" + secrets.token_hex(2)
     network, bridge = f"{tag}-net", f"{tag}b"
-    conf_obj = chain(network, bridge, free_subnet())
+    reserved = reserve_subnet()  # the test suite's: a /24 of 10.200.0.0/13 nobody else holds
+    if reserved is None:
+        print("no free /24 in 10.200.0.0/13; wait for other runs to finish", file=sys.stderr)
+        return 1
+    subnet, marker = reserved
+    conf_obj = chain(network, bridge, subnet)
     conf = conflist_from_bytes(json.dumps(conf_obj).encode())
     tmp = Path(tempfile.mkdtemp(prefix="ctrnet-bench-"))
     runtime = CNI((PLUGIN_DIR,), cache_dir=str(tmp / "cache"))
@@ -180,6 +172,7 @@ def main() -> int:
         subprocess.run(["ip", "link", "del", bridge], capture_output=True)
         shutil.rmtree(Path("/var/lib/cni/networks", network), ignore_errors=True)
         shutil.rmtree(tmp, ignore_errors=True)
+        marker.unlink(missing_ok=True)
     med = {k: statistics.median(v) for k, v in times.items()}
     print(f"{opts.rounds} rounds, interleaved; medians in ms")
     for op in ("ADD", "DEL"):

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import ipaddress
 import os
-import random
 import secrets
 import shutil
 import subprocess
@@ -20,9 +18,6 @@ from tests.support import host
 
 CNI_BIN = "/usr/lib/cni"
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0  # no geteuid on Windows
-#: the range test subnets come from; nothing on this host routes it
-TEST_RANGE = ipaddress.ip_network("10.200.0.0/13")
-RESERVE_DIR = Path("/tmp/ctrnet-test-subnets")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -64,43 +59,21 @@ def settings(tmp_path: Path, prefix: str) -> Settings:
 
 @pytest.fixture
 def subnet_factory() -> Iterator[Callable[[], ipaddress.IPv4Network]]:
-    """Hands out /24s from TEST_RANGE that no host route uses and no other test run holds."""
-    RESERVE_DIR.mkdir(exist_ok=True)
+    """Hands out /24s from ``host.TEST_RANGE`` that no host route uses and no other test run
+    holds (``host.reserve_subnet``)."""
     held: list[Path] = []
 
     def take() -> ipaddress.IPv4Network:
-        used = host.host_networks()
-        candidates = list(TEST_RANGE.subnets(new_prefix=24))
-        random.shuffle(candidates)
-        for net in candidates:
-            if any(net.overlaps(u) for u in used if u.version == 4):
-                continue
-            marker = RESERVE_DIR / str(net.network_address)
-            try:
-                fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except OSError as exc:
-                if exc.errno == errno.EEXIST:
-                    if _stale(marker):
-                        marker.unlink(missing_ok=True)
-                    continue
-                raise
-            os.write(fd, str(os.getpid()).encode())
-            os.close(fd)
-            held.append(marker)
-            return net  # type: ignore[return-value]
-        raise RuntimeError("no free test subnet")
+        reserved = host.reserve_subnet()
+        if reserved is None:
+            raise RuntimeError("no free test subnet")
+        net, marker = reserved
+        held.append(marker)
+        return net
 
     yield take
     for marker in held:
         marker.unlink(missing_ok=True)
-
-
-def _stale(marker: Path) -> bool:
-    try:
-        pid = int(marker.read_text() or "0")
-    except (OSError, ValueError):
-        return True
-    return not Path(f"/proc/{pid}").exists()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Read-only views of the host's network state, for leak assertions in tests."""
+"""Read-only views of the host's network state, for leak assertions in tests and the bench, and
+the subnet reservations they share."""
 
 from __future__ import annotations
 
@@ -6,10 +7,16 @@ import contextlib
 import ipaddress
 import json
 import os
+import random
 import subprocess
 from pathlib import Path
 
 LEASE_ROOT = Path("/var/lib/cni/networks")
+#: the range test and bench subnets come from; nothing on this host routes it
+TEST_RANGE = ipaddress.IPv4Network("10.200.0.0/13")
+#: one marker file per /24 held (its content: the holder's PID), so that concurrent test runs
+#: and benchmark runs never pick the same subnet
+RESERVE_DIR = Path("/tmp/ctrnet-test-subnets")
 
 
 def _run(*cmd: str) -> str:
@@ -78,3 +85,35 @@ def leftovers(prefix: str, networks: list[str] | None = None) -> list[str]:
             if prefix in d.name:
                 found += [f"lease {d.name}/{f}" for f in leases(d.name)]
     return found
+
+
+def reserve_subnet() -> tuple[ipaddress.IPv4Network, Path] | None:
+    """A /24 from ``TEST_RANGE`` that no host route uses and no other run holds, with its marker
+    (unlink it to release the subnet); None when every one is taken."""
+    RESERVE_DIR.mkdir(exist_ok=True)
+    used = host_networks()
+    candidates = list(TEST_RANGE.subnets(new_prefix=24))
+    random.shuffle(candidates)
+    for net in candidates:
+        if any(net.overlaps(u) for u in used if u.version == 4):
+            continue
+        marker = RESERVE_DIR / str(net.network_address)
+        try:
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            if _stale(marker):
+                marker.unlink(missing_ok=True)
+            continue
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        return net, marker
+    return None
+
+
+def _stale(marker: Path) -> bool:
+    """A reservation whose holder is gone (or that cannot be read)."""
+    try:
+        pid = int(marker.read_text() or "0")
+    except (OSError, ValueError):
+        return True
+    return not Path(f"/proc/{pid}").exists()
